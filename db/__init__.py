@@ -1,0 +1,1 @@
+"""Hotline's data: peewee models behind a DatabaseProxy, numbered migrations."""

@@ -1,0 +1,196 @@
+"""The application models. The composition root of each daemon calls
+``database.initialize(...)`` (see db.connect.open_database); nothing here opens
+a connection. Migrations under db/migrations carry frozen copies of these
+tables; tests/test_migrations.py checks the two never drift apart.
+"""
+import datetime
+
+from peewee import (BooleanField, CharField, DatabaseProxy, DateTimeField,
+                    DecimalField, ForeignKeyField, IntegerField, Model, SmallIntegerField,
+                    TextField)
+
+from db.fields import JSONField
+
+database = DatabaseProxy()
+
+ROLES = ("admin", "supervisor", "agent", "qa", "designer")
+QUEUE_STRATEGIES = ("longest-idle-agent", "round-robin", "top-down", "ring-all",
+                    "agent-with-least-talk-time", "agent-with-fewest-calls")
+AGENT_STATES = ("Logged Out", "Available", "On Break", "Wrap Up")
+
+
+def utcnow():
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class User(BaseModel):
+    username = CharField(max_length=64, unique=True)
+    display_name = CharField(max_length=128, default="")
+    password_hash = CharField(max_length=255)
+    role = CharField(max_length=16, choices=[(r, r) for r in ROLES])
+    language = CharField(max_length=8, default="zh_CN")
+    active = BooleanField(default=True)
+    created_at = DateTimeField(default=utcnow)
+    last_login_at = DateTimeField(null=True)
+
+
+class AuditLog(BaseModel):
+    at = DateTimeField(default=utcnow, index=True)
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="audit")
+    actor = CharField(max_length=64)
+    action = CharField(max_length=64)
+    object_type = CharField(max_length=32, default="")
+    object_id = CharField(max_length=64, default="")
+    detail = JSONField(null=True)
+    remote_addr = CharField(max_length=64, default="")
+
+
+class Agent(BaseModel):
+    user = ForeignKeyField(User, null=True, unique=True, on_delete="SET NULL",
+                           backref="agent")
+    extension = CharField(max_length=16, unique=True)
+    display_name = CharField(max_length=128)
+    sip_password = CharField(max_length=64)
+    skills = JSONField(default=list)
+    state = CharField(max_length=16, default="Logged Out")
+    break_reason = CharField(max_length=64, default="")
+    max_no_answer = SmallIntegerField(default=3)
+    wrap_up_time = SmallIntegerField(default=10)
+    reject_delay_time = SmallIntegerField(default=10)
+    busy_delay_time = SmallIntegerField(default=60)
+    no_answer_delay_time = SmallIntegerField(default=10)
+    created_at = DateTimeField(default=utcnow)
+
+
+class Queue(BaseModel):
+    name = CharField(max_length=64, unique=True)
+    display_name = CharField(max_length=128, default="")
+    strategy = CharField(max_length=32, default="longest-idle-agent",
+                         choices=[(s, s) for s in QUEUE_STRATEGIES])
+    moh_sound = CharField(max_length=255, default="local_stream://moh")
+    record_calls = BooleanField(default=True)
+    announce_frequency = SmallIntegerField(default=30)
+    max_wait_time = IntegerField(default=0)
+    max_wait_time_with_no_agent = IntegerField(default=0)
+    tier_rules_apply = BooleanField(default=False)
+    discard_abandoned_after = IntegerField(default=60)
+    abandoned_resume_allowed = BooleanField(default=False)
+    sticky_agent_days = SmallIntegerField(null=True)
+    overflow_action = CharField(max_length=16, default="")
+    overflow_target = CharField(max_length=64, default="")
+
+
+class Tier(BaseModel):
+    queue = ForeignKeyField(Queue, on_delete="CASCADE", backref="tiers")
+    agent = ForeignKeyField(Agent, on_delete="CASCADE", backref="tiers")
+    level = SmallIntegerField(default=1)
+    position = SmallIntegerField(default=1)
+
+    class Meta:
+        indexes = ((("queue", "agent"), True),)
+
+
+class Did(BaseModel):
+    number = CharField(max_length=32, unique=True)
+    flow = CharField(max_length=64)
+    description = CharField(max_length=255, default="")
+    language = CharField(max_length=8, default="zh_CN")
+    enabled = BooleanField(default=True)
+
+
+class Customer(BaseModel):
+    name = CharField(max_length=128, index=True)
+    address = CharField(max_length=255, default="", index=True)
+    region = CharField(max_length=64, default="", index=True)
+    community = CharField(max_length=64, default="")
+    account_no = CharField(max_length=64, null=True, unique=True)
+    custom_fields = JSONField(default=dict)
+    remark = TextField(default="")
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+
+class CustomerPhone(BaseModel):
+    customer = ForeignKeyField(Customer, on_delete="CASCADE", backref="phones")
+    e164 = CharField(max_length=20, index=True)
+    label = CharField(max_length=32, default="")
+
+    class Meta:
+        indexes = ((("customer", "e164"), True),)
+
+
+class CallRecord(BaseModel):
+    call_uuid = CharField(max_length=64, unique=True)
+    direction = CharField(max_length=8, choices=[(d, d) for d in
+                                                 ("inbound", "outbound", "internal")])
+    caller = CharField(max_length=64, default="")
+    caller_e164 = CharField(max_length=20, null=True, index=True)
+    caller_name = CharField(max_length=128, default="")
+    callee = CharField(max_length=64, default="")
+    did = CharField(max_length=32, default="")
+    flow = CharField(max_length=64, default="")
+    queue = CharField(max_length=64, default="")
+    agent = ForeignKeyField(Agent, null=True, on_delete="SET NULL", backref="calls")
+    customer = ForeignKeyField(Customer, null=True, on_delete="SET NULL", backref="calls")
+    start_at = DateTimeField(default=utcnow, index=True)
+    ring_at = DateTimeField(null=True)
+    answer_at = DateTimeField(null=True)
+    end_at = DateTimeField(null=True)
+    hangup_cause = CharField(max_length=64, default="")
+    wait_seconds = IntegerField(null=True)
+    talk_seconds = IntegerField(null=True)
+    call_data = JSONField(default=dict)
+    recording_path = CharField(max_length=512, default="")
+    recording_seconds = DecimalField(max_digits=10, decimal_places=2, null=True)
+
+
+class NoteCategory(BaseModel):
+    parent = ForeignKeyField("self", null=True, on_delete="CASCADE", backref="children")
+    code = CharField(max_length=32, unique=True)
+    name_zh = CharField(max_length=64)
+    name_en = CharField(max_length=64)
+    position = SmallIntegerField(default=0)
+    active = BooleanField(default=True)
+
+
+class CallNote(BaseModel):
+    call = ForeignKeyField(CallRecord, null=True, on_delete="SET NULL", backref="notes")
+    customer = ForeignKeyField(Customer, null=True, on_delete="SET NULL", backref="notes")
+    author = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="notes")
+    category = ForeignKeyField(NoteCategory, null=True, on_delete="SET NULL",
+                               backref="notes")
+    text = TextField()
+    created_at = DateTimeField(default=utcnow, index=True)
+
+
+class BlacklistEntry(BaseModel):
+    pattern = CharField(max_length=32, index=True)
+    is_prefix = BooleanField(default=False)
+    allow = BooleanField(default=False)  # True: a whitelist entry
+    did = CharField(max_length=32, null=True)  # None: every DID
+    reason = CharField(max_length=255, default="")
+    expires_at = DateTimeField(null=True)
+    created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+
+class SurveyResult(BaseModel):
+    call_uuid = CharField(max_length=64)
+    question = CharField(max_length=32, default="satisfaction")
+    score = SmallIntegerField()
+    agent = ForeignKeyField(Agent, null=True, on_delete="SET NULL", backref="surveys")
+    queue = CharField(max_length=64, default="")
+    created_at = DateTimeField(default=utcnow, index=True)
+
+    class Meta:
+        indexes = ((("call_uuid", "question"), True),)
+
+
+MODELS = [User, AuditLog, Agent, Queue, Tier, Did, Customer, CustomerPhone,
+          CallRecord, NoteCategory, CallNote, BlacklistEntry, SurveyResult]

@@ -1,0 +1,15 @@
+"""Liveness for the appliance's watchdog: says only that the panel answers."""
+from flask import Blueprint, jsonify
+
+from db.models import database
+
+bp = Blueprint("health", __name__)
+
+# Routes open to anonymous callers, by endpoint; everything else needs a login.
+PUBLIC_ENDPOINTS = {"health.healthz"}
+
+
+@bp.get("/healthz")
+def healthz():
+    database.execute_sql("SELECT 1")
+    return jsonify(status="ok")
