@@ -49,7 +49,7 @@ setup(
         "psycopg2-binary==2.9.13",
     ],
     extras_require={
-        "test": ["pytest==9.2.0", "pytest-timeout==2.4.0"],
+        "test": ["pytest==9.2.0", "pytest-timeout==2.4.0", "setuptools", "wheel"],
     },
     entry_points={"console_scripts": ["hotline = esl_apps.cli:main"]},
 )
