@@ -92,7 +92,12 @@ class FreeswitchConfig(_Section):
     max_sessions: int = Field(1000, ge=1)
     sessions_per_second: int = Field(100, ge=1)
     cdr_password: str = ""
+    # Networks whose SIP traffic the trunk profile accepts without authentication.
+    trunk_networks: list[str] = ["127.0.0.1/32"]
+    # Where a call goes when Hotline's socket app cannot take it (fail-open).
     fallback_queue: str = "default"
+    # A number that reaches the line-test app (tone, one digit read back).
+    linetest_number: str = Field("9999", pattern=r"^[0-9*#+]{1,16}$")
 
 
 class LocaleConfig(_Section):
