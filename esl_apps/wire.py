@@ -85,3 +85,26 @@ def check_command_line(text: str) -> str:
     if any(c in text for c in "\r\n\0"):
         raise ValueError("ESL command text must not contain line breaks or NUL")
     return text
+
+
+def read_command(rfile) -> tuple[str, dict[str, str], bytes]:
+    """Read one client command block: its first line, header lines, optional body."""
+    lines = []
+    while True:
+        raw = rfile.readline(65536)
+        if not raw:
+            raise EOFError("connection closed")
+        line = raw.decode("utf-8", "replace").rstrip("\r\n")
+        if not line:
+            if lines:
+                break
+            continue
+        lines.append(line)
+        if len(lines) > MAX_HEADER_LINES:
+            raise FrameError("too many header lines")
+    headers = parse_headers("\n".join(lines[1:]))
+    body = b""
+    if "Content-Length" in headers:
+        length = int(headers["Content-Length"])
+        body = rfile.read(length)
+    return lines[0], headers, body

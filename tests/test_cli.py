@@ -170,7 +170,8 @@ def test_run_serves_the_panel_and_stops_on_sigterm(initialised):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
     env.update(HOTLINE_CONFIG=str(initialised / "etc" / "hotline.toml"),
-               HOTLINE_WEB_PORT=str(port), HOTLINE_FREESWITCH_ESL_PORT=str(free_port()))
+               HOTLINE_WEB_PORT=str(port), HOTLINE_FREESWITCH_ESL_PORT=str(free_port()),
+               HOTLINE_FREESWITCH_SOCKET_PORT=str(free_port()))
     proc = subprocess.Popen([HOTLINE, "run"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:

@@ -11,7 +11,7 @@ def test_installed_copy_finds_its_data(tmp_path):
     prefix = tmp_path / "prefix"
     build = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation",
-         "--no-index", "--prefix", str(prefix), str(ROOT)],
+         "--no-index", "--ignore-installed", "--prefix", str(prefix), str(ROOT)],
         capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert build.returncode == 0, build.stderr
     site = next(prefix.glob("lib/python*/site-packages"))

@@ -27,6 +27,7 @@ def create_app(settings: dict) -> Flask:
         if not database.is_closed():
             database.close()
 
-    from webui import health
+    from webui import cdr, health
     app.register_blueprint(health.bp)
+    app.register_blueprint(cdr.bp)
     return app

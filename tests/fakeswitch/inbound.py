@@ -1,0 +1,225 @@
+"""The inbound side of the fake: what a client of port 8021 sees.
+
+Greeting, reply texts, api bodies and events are taken from a recording of the
+real switch (tests/fixtures/esl/inbound_session.jsonl); only the mechanics
+(subscriptions, filters, Content-Length framing) are implemented here, the way
+mod_event_socket does them. Tests drive it through a small control surface:
+emit(), api_responses, commands, stop(), start().
+"""
+import json
+import re
+import socket
+import socketserver
+import threading
+import uuid as uuidlib
+
+from esl_apps.wire import encode_event_plain, encode_frame, read_command
+from tests.fakeswitch.recording import Recording
+
+UNKNOWN_API = "-ERR {} Command not found!\n"
+
+
+def recorded_replies(rec: Recording) -> dict[str, dict]:
+    """The switch's reply headers to each command verb, in recorded order."""
+    commands = rec.commands()
+    replies = [f.headers for f in rec.frames()
+               if f.content_type in ("command/reply", "api/response", "auth/request")]
+    assert replies and replies[0]["Content-Type"] == "auth/request", rec.name
+    out = {"greeting": replies[0]}
+    for command, reply in zip(commands, replies[1:]):
+        out.setdefault(command.split()[0] + ("-" + command.split()[1] if
+                                              command.startswith("event ") else ""), reply)
+    return out
+
+
+class _Client:
+    def __init__(self, sock):
+        self.sock = sock
+        self.lock = threading.Lock()
+        self.format = None
+        self.all = False
+        self.names: set[str] = set()
+        self.subclasses: set[str] = set()
+        self.filters: list[tuple[str, str]] = []
+
+    def send(self, data: bytes):
+        with self.lock:
+            self.sock.sendall(data)
+
+    def wants(self, event: dict) -> bool:
+        if self.format is None:
+            return False
+        name = event.get("Event-Name", "")
+        if name == "CUSTOM":
+            ok = self.all or event.get("Event-Subclass") in self.subclasses or (
+                "CUSTOM" in self.names and not self.subclasses)
+        else:
+            ok = self.all or name in self.names
+        if ok and self.filters:
+            ok = any(_match(event.get(h), v) for h, v in self.filters)
+        return ok
+
+
+def _match(value, wanted: str) -> bool:
+    if value is None:
+        return False
+    if wanted.startswith("/") and wanted.endswith("/") and len(wanted) > 1:
+        return re.search(wanted[1:-1], value) is not None
+    return value == wanted
+
+
+class FakeSwitch:
+    def __init__(self, password: str, recording: str = "inbound_session", port: int = 0):
+        rec = Recording(recording)
+        self.password = password
+        self.replies = recorded_replies(rec)
+        self.api_responses = rec.api_replies()
+        self.recorded_events = rec.events()
+        self.commands: list[str] = []
+        self.clients: list[_Client] = []
+        self._port = port
+        self._server = None
+
+    # -- control surface -------------------------------------------------
+    @property
+    def port(self) -> int:
+        return self._port
+
+    def start(self):
+        fake = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self):
+                fake._serve(self.request)
+
+        socketserver.ThreadingTCPServer.allow_reuse_address = True
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", self._port), Handler)
+        self._server.daemon_threads = True
+        self._port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self):
+        """Go away like a stopped switch: listener closed, every connection reset."""
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        for client in list(self.clients):
+            try:
+                client.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            client.sock.close()
+        self.clients.clear()
+
+    def emit(self, event: dict, body: str = "") -> int:
+        """Deliver an event to every subscribed client; how many got it."""
+        event = dict(event)
+        event.setdefault("Event-UUID", str(uuidlib.uuid4()))
+        sent = 0
+        for client in list(self.clients):
+            if not client.wants(event):
+                continue
+            if client.format == "json":
+                doc = dict(event)
+                if body:
+                    doc["_body"] = body
+                frame = encode_frame({"Content-Type": "text/event-json"}, json.dumps(doc))
+            else:
+                frame = encode_frame({"Content-Type": "text/event-plain"},
+                                     encode_event_plain(event, body))
+            try:
+                client.send(frame)
+                sent += 1
+            except OSError:
+                pass
+        return sent
+
+    def subscribed(self) -> int:
+        return sum(1 for c in self.clients if c.format)
+
+    # -- protocol ----------------------------------------------------------
+    def _reply(self, client, key, text=None, **extra):
+        headers = dict(self.replies[key])
+        if text is not None:
+            headers["Reply-Text"] = text
+        headers.update(extra)
+        client.send(encode_frame(headers))
+
+    def _serve(self, sock):
+        client = _Client(sock)
+        rfile = sock.makefile("rb")
+        try:
+            client.send(encode_frame(self.replies["greeting"]))
+            line, _, _ = read_command(rfile)
+            if line != f"auth {self.password}":
+                self._reply(client, "auth", "-ERR invalid")
+                client.send(encode_frame({"Content-Type": "text/disconnect-notice"},
+                                         "Disconnected, goodbye.\nSee you at ClueCon! "
+                                         "http://www.cluecon.com/\n"))
+                return
+            self._reply(client, "auth")
+            self.clients.append(client)
+            while True:
+                command, _, _ = read_command(rfile)
+                self.commands.append(command)
+                if not self._command(client, command):
+                    return
+        except (EOFError, OSError, ValueError):
+            return
+        finally:
+            if client in self.clients:
+                self.clients.remove(client)
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+    def _command(self, client, command: str) -> bool:
+        verb, _, rest = command.partition(" ")
+        if verb == "api":
+            body = self.api_responses.get(rest.strip(), UNKNOWN_API.format(rest.split(" ")[0]))
+            client.send(encode_frame({"Content-Type": "api/response"}, body))
+        elif verb == "bgapi":
+            job = str(uuidlib.uuid4())
+            self._reply(client, "bgapi", f"+OK Job-UUID: {job}", **{"Job-UUID": job})
+            body = self.api_responses.get(rest.strip(), UNKNOWN_API.format(rest.split(" ")[0]))
+            self.emit({"Event-Name": "BACKGROUND_JOB", "Job-UUID": job,
+                       "Job-Command": rest.split(" ")[0]}, body)
+        elif verb == "event":
+            fmt, _, names = rest.partition(" ")
+            if fmt not in ("plain", "json"):
+                self._reply(client, "event-plain", "-ERR invalid format")
+                return True
+            client.format = fmt
+            words = names.split()
+            custom = False
+            for word in words:
+                if word == "ALL":
+                    client.all = True
+                elif word == "CUSTOM":
+                    custom = True
+                    client.names.add(word)
+                elif custom and not word.isupper():
+                    client.subclasses.add(word)
+                else:
+                    client.names.add(word)
+            self._reply(client, "event-plain", f"+OK event listener enabled {fmt}")
+        elif verb == "filter":
+            header, _, value = rest.partition(" ")
+            client.filters.append((header, value))
+            self._reply(client, "filter", f"+OK filter added. [{header}]=[{value}]")
+        elif verb == "noevents":
+            client.format = None
+            client.names.clear(), client.subclasses.clear()
+            self._reply(client, "noevents")
+        elif verb == "exit":
+            self._reply(client, "exit")
+            client.send(encode_frame(self.replies.get("disconnect", {
+                "Content-Type": "text/disconnect-notice"}), "Disconnected, goodbye.\n"
+                "See you at ClueCon! http://www.cluecon.com/\n"))
+            return False
+        else:
+            self._reply(client, "auth", "-ERR command not found")
+        return True
