@@ -57,6 +57,9 @@ class OutboundServer:
                 session.connect()
                 session.myevents()
                 session.linger()
+                # The dialplan armed a watchdog (sched_transfer to the fail-open
+                # route) in case no app took the call; this app has it now.
+                session.call_command("sched_cancel")
         except (gevent.Timeout, OutboundSessionHasGoneAway, NotConnectedError, OSError):
             log.warning("outbound connection from %s failed during connect", session.sock)
             return

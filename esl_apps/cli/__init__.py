@@ -44,8 +44,8 @@ def main(ctx, config_path):
 
 
 def _register():
-    from esl_apps.cli import check_cmd, db_cmds, init_cmd, run_cmd, user_cmds
-    for module in (init_cmd, db_cmds, user_cmds, check_cmd, run_cmd):
+    from esl_apps.cli import check_cmd, db_cmds, init_cmd, run_cmd, switch_cmds, user_cmds
+    for module in (init_cmd, db_cmds, user_cmds, check_cmd, run_cmd, switch_cmds):
         module.register(main)
 
 
