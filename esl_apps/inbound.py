@@ -53,14 +53,16 @@ class InboundClient:
 
     def stop(self) -> None:
         self._stopping = True
+        if self._runner is not None:
+            self._runner.kill()
         esl = self._esl
         if esl is not None:
             try:
-                esl.stop()
+                with gevent.Timeout(1):
+                    esl.send("exit")
             except Exception:
                 pass
-        if self._runner is not None:
-            self._runner.kill()
+            self._close(esl)
 
     def wait_connected(self, timeout: float | None = None) -> bool:
         return self.connected.wait(timeout)
@@ -89,39 +91,52 @@ class InboundClient:
     def _run(self) -> None:
         delay = self.backoff_start
         while not self._stopping:
-            esl = HardenedInbound(self.host, self.port, self.password,
-                                  timeout=self.connect_timeout)
             try:
-                with gevent.Timeout(self.connect_timeout):
-                    esl.connect()
-                    for name, handler in self.handlers:
-                        esl.register_handle(name, handler)
-                    esl.send("event plain " + " ".join(self.events))
-            except (gevent.Timeout, NotConnectedError, ValueError, OSError) as exc:
-                self._close(esl)
-                reason = "password refused" if isinstance(exc, ValueError) else (
-                    str(exc) or type(exc).__name__)
-                log.debug("FreeSWITCH at %s:%s not reachable: %s", self.host, self.port, reason)
+                delay = self._connection(delay)
+            except Exception:  # never let one bad connection end the reconnect loop
+                log.exception("event-socket connection failed")
+                self.connected.clear()
+                self._esl = None
                 gevent.sleep(delay)
                 delay = min(delay * 2, self.backoff_max)
-                continue
-            self._esl = esl
-            self.connections += 1
-            self.connected.set()
-            delay = self.backoff_start
-            log.info("connected to FreeSWITCH at %s:%s", self.host, self.port)
-            for callback in self.on_connect:
-                gevent.spawn(callback)
-            esl._receive_events_greenlet.join()
-            self.connected.clear()
-            self._esl = None
+
+    def _connection(self, delay: float) -> float:
+        """One connection's life; the backoff delay for the next attempt."""
+        esl = HardenedInbound(self.host, self.port, self.password,
+                              timeout=self.connect_timeout)
+        try:
+            with gevent.Timeout(self.connect_timeout):
+                esl.connect()
+                for name, handler in self.handlers:
+                    esl.register_handle(name, handler)
+                esl.send("event plain " + " ".join(self.events))
+        except (gevent.Timeout, NotConnectedError, ValueError, OSError) as exc:
             self._close(esl)
-            if not self._stopping:
-                log.warning("lost FreeSWITCH at %s:%s; reconnecting", self.host, self.port)
+            reason = "password refused" if isinstance(exc, ValueError) else (
+                str(exc) or type(exc).__name__)
+            log.debug("FreeSWITCH at %s:%s not reachable: %s", self.host, self.port, reason)
+            gevent.sleep(delay)
+            return min(delay * 2, self.backoff_max)
+        self._esl = esl
+        self.connections += 1
+        self.connected.set()
+        log.info("connected to FreeSWITCH at %s:%s", self.host, self.port)
+        for callback in self.on_connect:
+            gevent.spawn(callback)
+        esl._receive_events_greenlet.join()
+        self.connected.clear()
+        self._esl = None
+        self._close(esl)
+        if not self._stopping:
+            log.warning("lost FreeSWITCH at %s:%s; reconnecting", self.host, self.port)
+        return self.backoff_start
 
     @staticmethod
     def _close(esl) -> None:
         esl._run = False
+        for greenlet in (esl._receive_events_greenlet, esl._process_events_greenlet):
+            if greenlet is not None and greenlet is not gevent.getcurrent():
+                greenlet.kill(block=True, timeout=1)
         for name in ("sock_file", "sock"):
             handle = getattr(esl, name, None)
             if handle is not None:

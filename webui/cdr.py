@@ -51,7 +51,11 @@ def parse_cdr(xml_text: str, region: str = "CN") -> dict:
     v = {child.tag: unquote(child.text or "") for child in node}
     if not v.get("uuid"):
         raise CdrError("the CDR has no uuid variable")
-    caller = v.get("caller_id_number") or v.get("sip_from_user", "")
+    # Callflows are listed newest first; the last one holds the number first dialled.
+    # Their fields are XML-escaped only (variables are URL-encoded as well).
+    profiles = root.findall("callflow/caller_profile")
+    first = {c.tag: c.text or "" for c in profiles[-1]} if profiles else {}
+    caller = first.get("caller_id_number") or v.get("sip_from_user", "")
     answer, end = _epoch(v, "answer_epoch"), _epoch(v, "end_epoch")
     context = v.get("user_context") or v.get("context", "")
     return {
@@ -60,8 +64,8 @@ def parse_cdr(xml_text: str, region: str = "CN") -> dict:
             "outbound" if v.get("direction") == "outbound" else "internal"),
         "caller": caller[:64],
         "caller_e164": try_e164(caller, region),
-        "caller_name": v.get("caller_id_name", "")[:128],
-        "callee": v.get("destination_number", "")[:64],
+        "caller_name": first.get("caller_id_name", "")[:128],
+        "callee": first.get("destination_number", "")[:64],
         "did": v.get("hotline_did", "")[:32],
         "flow": v.get("hotline_flow", "")[:64],
         "queue": v.get("cc_queue", "").split("@")[0][:64],

@@ -19,17 +19,33 @@ from tests.fakeswitch.recording import Recording
 UNKNOWN_API = "-ERR {} Command not found!\n"
 
 
-def recorded_replies(rec: Recording) -> dict[str, dict]:
-    """The switch's reply headers to each command verb, in recorded order."""
-    commands = rec.commands()
-    replies = [f.headers for f in rec.frames()
-               if f.content_type in ("command/reply", "api/response", "auth/request")]
-    assert replies and replies[0]["Content-Type"] == "auth/request", rec.name
-    out = {"greeting": replies[0]}
-    for command, reply in zip(commands, replies[1:]):
-        out.setdefault(command.split()[0] + ("-" + command.split()[1] if
-                                              command.startswith("event ") else ""), reply)
+def recorded_replies(*recordings: Recording) -> dict[str, tuple[dict, bytes]]:
+    """The switch's reply frames keyed by what the client sent (command verb, with
+    "event"'s format and "auth-bad" for a refused password), plus the greeting and
+    the disconnect notice, all as the real switch framed them."""
+    out = {}
+    for rec in recordings:
+        frames = [f for f in rec.frames() if f.content_type != "text/event-plain"]
+        assert frames and frames[0].content_type == "auth/request", rec.name
+        out.setdefault("greeting", (frames[0].headers, frames[0].body))
+        replies = [f for f in frames[1:] if f.content_type in ("command/reply", "api/response")]
+        for command, reply in zip(rec.commands(), replies):
+            verb = command.split()[0]
+            if verb == "auth" and reply.headers.get("Reply-Text", "").startswith("-ERR"):
+                verb = "auth-bad"
+            elif verb == "event":
+                verb = "event-" + command.split()[1]
+            out.setdefault(verb, (reply.headers, reply.body))
+        for frame in frames:
+            if frame.content_type == "text/disconnect-notice":
+                out.setdefault("disconnect", (frame.headers, frame.body))
     return out
+
+
+def event_frame(event: dict, body: str = "") -> bytes:
+    """An event as mod_event_socket frames it: Content-Length first, then the type."""
+    data = encode_event_plain(event, body)
+    return (f"Content-Length: {len(data)}\nContent-Type: text/event-plain\n\n").encode() + data
 
 
 class _Client:
@@ -72,9 +88,10 @@ class FakeSwitch:
     def __init__(self, password: str, recording: str = "inbound_session", port: int = 0):
         rec = Recording(recording)
         self.password = password
-        self.replies = recorded_replies(rec)
+        self.replies = recorded_replies(rec, Recording("inbound_badauth"))
         self.api_responses = rec.api_replies()
         self.recorded_events = rec.events()
+        self.background_job = rec.events("BACKGROUND_JOB")[0]
         self.commands: list[str] = []
         self.clients: list[_Client] = []
         self._port = port
@@ -125,10 +142,11 @@ class FakeSwitch:
                 doc = dict(event)
                 if body:
                     doc["_body"] = body
-                frame = encode_frame({"Content-Type": "text/event-json"}, json.dumps(doc))
+                data = json.dumps(doc).encode()
+                frame = (f"Content-Length: {len(data)}\nContent-Type: text/event-json\n\n"
+                         .encode() + data)
             else:
-                frame = encode_frame({"Content-Type": "text/event-plain"},
-                                     encode_event_plain(event, body))
+                frame = event_frame(event, body)
             try:
                 client.send(frame)
                 sent += 1
@@ -141,23 +159,27 @@ class FakeSwitch:
 
     # -- protocol ----------------------------------------------------------
     def _reply(self, client, key, text=None, **extra):
-        headers = dict(self.replies[key])
+        headers, body = self.replies[key]
+        headers = dict(headers)
         if text is not None:
             headers["Reply-Text"] = text
         headers.update(extra)
-        client.send(encode_frame(headers))
+        client.send(encode_frame(headers, body))
+
+    def inject(self, data: bytes) -> None:
+        """Write raw bytes to every client (for malformed-frame tests)."""
+        for client in list(self.clients):
+            client.send(data)
 
     def _serve(self, sock):
         client = _Client(sock)
         rfile = sock.makefile("rb")
         try:
-            client.send(encode_frame(self.replies["greeting"]))
+            self._reply(client, "greeting")
             line, _, _ = read_command(rfile)
             if line != f"auth {self.password}":
-                self._reply(client, "auth", "-ERR invalid")
-                client.send(encode_frame({"Content-Type": "text/disconnect-notice"},
-                                         "Disconnected, goodbye.\nSee you at ClueCon! "
-                                         "http://www.cluecon.com/\n"))
+                self._reply(client, "auth-bad")
+                self._reply(client, "disconnect")
                 return
             self._reply(client, "auth")
             self.clients.append(client)
@@ -184,25 +206,34 @@ class FakeSwitch:
         elif verb == "bgapi":
             job = str(uuidlib.uuid4())
             self._reply(client, "bgapi", f"+OK Job-UUID: {job}", **{"Job-UUID": job})
-            body = self.api_responses.get(rest.strip(), UNKNOWN_API.format(rest.split(" ")[0]))
-            self.emit({"Event-Name": "BACKGROUND_JOB", "Job-UUID": job,
-                       "Job-Command": rest.split(" ")[0]}, body)
+            command, _, arg = rest.strip().partition(" ")
+            body = self.api_responses.get(rest.strip(), UNKNOWN_API.format(command))
+            event = dict(self.background_job, **{"Job-UUID": job, "Job-Command": command})
+            event.pop("Content-Length", None)
+            if arg:
+                event["Job-Command-Arg"] = arg
+            else:
+                event.pop("Job-Command-Arg", None)
+            self.emit(event, body)
         elif verb == "event":
             fmt, _, names = rest.partition(" ")
             if fmt not in ("plain", "json"):
                 self._reply(client, "event-plain", "-ERR invalid format")
                 return True
+            if not names.split():
+                self._reply(client, "event-plain", "-ERR no keywords supplied")
+                return True
             client.format = fmt
-            words = names.split()
+            # As mod_event_socket does: after CUSTOM every word is a subclass name.
             custom = False
-            for word in words:
-                if word == "ALL":
+            for word in names.split():
+                if custom:
+                    client.subclasses.add(word)
+                elif word == "ALL":
                     client.all = True
                 elif word == "CUSTOM":
                     custom = True
                     client.names.add(word)
-                elif custom and not word.isupper():
-                    client.subclasses.add(word)
                 else:
                     client.names.add(word)
             self._reply(client, "event-plain", f"+OK event listener enabled {fmt}")
@@ -216,10 +247,8 @@ class FakeSwitch:
             self._reply(client, "noevents")
         elif verb == "exit":
             self._reply(client, "exit")
-            client.send(encode_frame(self.replies.get("disconnect", {
-                "Content-Type": "text/disconnect-notice"}), "Disconnected, goodbye.\n"
-                "See you at ClueCon! http://www.cluecon.com/\n"))
+            self._reply(client, "disconnect")
             return False
         else:
-            self._reply(client, "auth", "-ERR command not found")
+            self._reply(client, "exit", "-ERR command not found")
         return True

@@ -58,7 +58,7 @@ class FakeCall:
         self.commands, self.frames = script(self.recording)
         self.substitutions = substitutions or {}
         self.received: list[str] = []
-        self.closed_by_app = False
+        self.closed_by_app = False  # the app closed before sending every recorded command
 
     def _sub(self, data: bytes) -> bytes:
         text = data.decode("utf-8")
@@ -88,9 +88,7 @@ class FakeCall:
                     raise Drift(f"command {k}: app sent {got!r}, the recorded call had "
                                 f"{expected!r}")
                 self._send(sock, self.frames[k])
-            try:
-                extra = rfile.readline()
-            except socket.timeout:
-                extra = b""
-            self.closed_by_app = not extra
+            # The recorded call is over: the switch closes the socket, as FreeSWITCH
+            # does after its disconnect notice.
+            sock.shutdown(socket.SHUT_RDWR)
         return self.received

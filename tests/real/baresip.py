@@ -12,10 +12,9 @@ CONFIG = """module_path /usr/lib/baresip/modules
 sip_listen 127.0.0.1:{sip_port}
 net_interface 127.0.0.1
 audio_player aubridge,nil
-audio_source ausine,440
+audio_source aubridge,nil
 audio_alert aubridge,nil
 module g711.so
-module ausine.so
 module aubridge.so
 module account.so
 module menu.so
