@@ -28,8 +28,8 @@ def parse_headers(block: str, decode: bool = False) -> dict[str, str]:
     return headers
 
 
-def read_frame(rfile) -> tuple[dict[str, str], bytes]:
-    """Read one frame from a binary file object; ('', b'') never: EOF raises EOFError."""
+def _read_lines(rfile) -> list[str]:
+    """The non-empty lines of one block, up to the empty line that ends it."""
     lines = []
     while True:
         raw = rfile.readline(65536)
@@ -38,24 +38,32 @@ def read_frame(rfile) -> tuple[dict[str, str], bytes]:
         line = raw.decode("utf-8", "replace").rstrip("\r\n")
         if not line:
             if lines:
-                break
+                return lines
             continue
         lines.append(line)
         if len(lines) > MAX_HEADER_LINES:
             raise FrameError("too many header lines")
-    headers = parse_headers("\n".join(lines))
-    body = b""
-    if "Content-Length" in headers:
-        try:
-            length = int(headers["Content-Length"])
-        except ValueError:
-            raise FrameError(f"bad Content-Length {headers['Content-Length']!r}") from None
-        if not 0 <= length <= MAX_BODY:
-            raise FrameError(f"Content-Length {length} out of range")
-        body = rfile.read(length)
-        if len(body) < length:
-            raise EOFError("connection closed inside a body")
-    return headers, body
+
+
+def _read_body(rfile, headers: dict[str, str]) -> bytes:
+    if "Content-Length" not in headers:
+        return b""
+    try:
+        length = int(headers["Content-Length"])
+    except ValueError:
+        raise FrameError(f"bad Content-Length {headers['Content-Length']!r}") from None
+    if not 0 <= length <= MAX_BODY:
+        raise FrameError(f"Content-Length {length} out of range")
+    body = rfile.read(length)
+    if len(body) < length:
+        raise EOFError("connection closed inside a body")
+    return body
+
+
+def read_frame(rfile) -> tuple[dict[str, str], bytes]:
+    """Read one frame (headers, body) from a binary file object; EOF raises EOFError."""
+    headers = parse_headers("\n".join(_read_lines(rfile)))
+    return headers, _read_body(rfile, headers)
 
 
 def encode_frame(headers, body: bytes | str = b"") -> bytes:
@@ -89,22 +97,6 @@ def check_command_line(text: str) -> str:
 
 def read_command(rfile) -> tuple[str, dict[str, str], bytes]:
     """Read one client command block: its first line, header lines, optional body."""
-    lines = []
-    while True:
-        raw = rfile.readline(65536)
-        if not raw:
-            raise EOFError("connection closed")
-        line = raw.decode("utf-8", "replace").rstrip("\r\n")
-        if not line:
-            if lines:
-                break
-            continue
-        lines.append(line)
-        if len(lines) > MAX_HEADER_LINES:
-            raise FrameError("too many header lines")
+    lines = _read_lines(rfile)
     headers = parse_headers("\n".join(lines[1:]))
-    body = b""
-    if "Content-Length" in headers:
-        length = int(headers["Content-Length"])
-        body = rfile.read(length)
-    return lines[0], headers, body
+    return lines[0], headers, _read_body(rfile, headers)

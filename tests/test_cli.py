@@ -188,3 +188,31 @@ def test_run_serves_the_panel_and_stops_on_sigterm(initialised):
     assert proc.returncode == 0, err
     assert "not reachable" in out
     assert "Traceback" not in err
+
+
+def _add_switch_rows(initialised, display_name="王芳"):
+    import tomllib as toml
+
+    from db.connect import bind, open_database
+    from db.models import Agent, Did
+    config = toml.loads((initialised / "etc" / "hotline.toml").read_text())
+    db = bind(open_database(config["database"]["url"]))
+    Agent.create(extension="1001", display_name=display_name, sip_password="a" * 24)
+    Did.create(number="88001234", flow="main")
+    db.close()
+
+
+def test_switch_render_takes_agents_and_dids_from_the_database(initialised):
+    _add_switch_rows(initialised)
+    dest = initialised / "fsconf"
+    result = hotline(initialised, "switch", "render", str(dest))
+    assert result.returncode == 0, result.stderr
+    assert "1 agents, 1 DIDs" in result.stdout
+    assert "88001234" in (dest / "dialplan" / "public" / "50_did.xml").read_text()
+    assert "王芳" in (dest / "directory" / "default.xml").read_text()
+
+
+def test_switch_render_refuses_a_value_that_would_change_the_dialplan(initialised):
+    _add_switch_rows(initialised, display_name="x${system(rm -rf /)}")
+    result = hotline(initialised, "switch", "render", str(initialised / "fsconf"))
+    assert_one_line_error(result, "display name")

@@ -22,11 +22,18 @@ def server():
 
 def dial(server, call: FakeCall):
     """Run the fake call in a real thread so the server's greenlets keep running."""
-    result = gevent.get_hub().threadpool.spawn(call.run, "127.0.0.1", server.port)
-    commands = result.get(timeout=15)
+    def run():
+        try:
+            return call.run("127.0.0.1", server.port)
+        except Drift as exc:  # raised here, in the test, not printed by the thread pool
+            return exc
+
+    commands = gevent.get_hub().threadpool.spawn(run).get(timeout=15)
     with gevent.Timeout(5):
         while server.calls:
             gevent.sleep(0.01)
+    if isinstance(commands, Drift):
+        raise commands
     return commands
 
 
@@ -95,8 +102,5 @@ def test_garbage_from_the_switch_does_not_kill_the_server(server, caplog):
     # Corrupt the reply to `myevents`: a Content-Length that is not a number.
     headers, body = bad.frames[2][0]
     bad.frames[2][0] = (dict(headers, **{"Content-Length": "x"}), b"junk")
-    gevent.get_hub().threadpool.spawn(bad.run, "127.0.0.1", server.port).get(timeout=15)
-    with gevent.Timeout(5):
-        while server.calls:
-            gevent.sleep(0.01)
+    dial(server, bad)
     assert executed(dial(server, FakeCall("outbound_linetest")))[-1] == "hangup"

@@ -1,15 +1,13 @@
 """Users with roles, and the audit log."""
 import datetime
 
-from peewee import (BooleanField, CharField, DateTimeField, ForeignKeyField, Model,
-                    TextField)
+from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, TextField
+
+from db.migrations._frozen import base
 
 
 def _tables(db):
-    class Base(Model):
-        class Meta:
-            database = db
-            legacy_table_names = False
+    Base = base(db)
 
     class User(Base):
         username = CharField(max_length=64, unique=True)

@@ -2,18 +2,14 @@
 import datetime
 
 from peewee import (BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField,
-                    Model, SmallIntegerField, TextField)
+                    SmallIntegerField, TextField)
+
+from db.migrations._frozen import base, existing
 
 
 def _tables(db):
-    class Base(Model):
-        class Meta:
-            database = db
-            legacy_table_names = False
-
-    class User(Base):
-        class Meta:
-            table_name = "user"
+    Base = base(db)
+    User = existing(Base, "user")
 
     class Agent(Base):
         user = ForeignKeyField(User, null=True, unique=True, on_delete="SET NULL")

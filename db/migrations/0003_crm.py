@@ -2,7 +2,9 @@
 import datetime
 
 from peewee import (BooleanField, CharField, DateTimeField, DecimalField, ForeignKeyField,
-                    IntegerField, Model, SmallIntegerField, TextField)
+                    IntegerField, SmallIntegerField, TextField)
+
+from db.migrations._frozen import base, existing
 
 # The default note-category tree of the source documents; admins edit it later.
 DEFAULT_CATEGORIES = [
@@ -18,18 +20,9 @@ DEFAULT_CATEGORIES = [
 def _tables(db):
     now = datetime.datetime.utcnow
 
-    class Base(Model):
-        class Meta:
-            database = db
-            legacy_table_names = False
-
-    class User(Base):
-        class Meta:
-            table_name = "user"
-
-    class Agent(Base):
-        class Meta:
-            table_name = "agent"
+    Base = base(db)
+    User = existing(Base, "user")
+    Agent = existing(Base, "agent")
 
     class Customer(Base):
         name = CharField(max_length=128, index=True)

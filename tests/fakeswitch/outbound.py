@@ -71,24 +71,31 @@ class FakeCall:
             headers = {k: self._sub(v.encode()).decode() for k, v in headers.items()}
             sock.sendall(encode_frame(headers, self._sub(body)))
 
+    def _play(self, sock, rfile) -> None:
+        self._send(sock, self.frames[0])
+        for k, expected in enumerate(self.commands, start=1):
+            try:
+                first, headers, _body = read_command(rfile)
+            except (EOFError, socket.timeout):
+                self.closed_by_app = True
+                return
+            got = "\n".join([first] + [f"{h}: {v}" for h, v in headers.items()])
+            self.received.append(got)
+            if _normalise(self._sub(expected.encode()).decode()) != _normalise(got):
+                raise Drift(f"command {k}: app sent {got!r}, the recorded call had "
+                            f"{expected!r}")
+            self._send(sock, self.frames[k])
+
     def run(self, host: str, port: int, timeout: float = 10.0) -> list[str]:
         """Dial the app and play the recorded switch side; the app's commands."""
         with socket.create_connection((host, port), timeout=timeout) as sock:
-            rfile = sock.makefile("rb")
-            self._send(sock, self.frames[0])
-            for k, expected in enumerate(self.commands, start=1):
+            try:
+                self._play(sock, sock.makefile("rb"))
+            finally:
+                # The call is over (or drifted): the switch closes the socket, as
+                # FreeSWITCH does after its disconnect notice.
                 try:
-                    first, headers, _body = read_command(rfile)
-                except (EOFError, socket.timeout):
-                    self.closed_by_app = True
-                    return self.received
-                got = "\n".join([first] + [f"{h}: {v}" for h, v in headers.items()])
-                self.received.append(got)
-                if _normalise(self._sub(expected.encode()).decode()) != _normalise(got):
-                    raise Drift(f"command {k}: app sent {got!r}, the recorded call had "
-                                f"{expected!r}")
-                self._send(sock, self.frames[k])
-            # The recorded call is over: the switch closes the socket, as FreeSWITCH
-            # does after its disconnect notice.
-            sock.shutdown(socket.SHUT_RDWR)
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
         return self.received

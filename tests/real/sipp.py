@@ -8,18 +8,17 @@ PCAPS = Path("/usr/share/sip-tester")
 DIGIT_PCAP = {**{str(d): f"dtmf_2833_{d}.pcap" for d in range(10)},
               "#": "dtmf_2833_pound.pcap", "*": "dtmf_2833_star.pcap"}
 
-HEAD = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="hotline caller">
-  <send retrans="500"><![CDATA[
-INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+REQUEST = """{method} sip:[service]@[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 From: "{caller_name}" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-To: <sip:[service]@[remote_ip]:[remote_port]>
+To: <sip:[service]@[remote_ip]:[remote_port]>{to_tag}
 Call-ID: [call_id]
-CSeq: 1 INVITE
+CSeq: {cseq} {method}
 Contact: sip:{caller}@[local_ip]:[local_port]
 Max-Forwards: 70
-Content-Type: application/sdp
+"""
+
+SDP = """Content-Type: application/sdp
 Content-Length: [len]
 
 v=0
@@ -31,32 +30,18 @@ m=audio [media_port] RTP/AVP 8 101
 a=rtpmap:8 PCMA/8000
 a=rtpmap:101 telephone-event/8000
 a=fmtp:101 0-15
-]]></send>
-  <recv response="100" optional="true"/>
+"""
+
+ANSWERED = """  <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
   <recv response="183" optional="true"/>
   <recv response="200" rtd="true"/>
-  <send><![CDATA[
-ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: "{caller_name}" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 1 ACK
-Contact: sip:{caller}@[local_ip]:[local_port]
-Max-Forwards: 70
-Content-Length: 0
-]]></send>
-  <nop><action><exec play_pcap_audio="{pcaps}/g711a.pcap"/></action></nop>
 """
 
-DIGIT = """  <pause milliseconds="{gap}"/>
-  <nop><action><exec play_pcap_audio="{pcaps}/{pcap}"/></action></nop>
+PLAY = """  <nop><action><exec play_pcap_audio="{pcaps}/{pcap}"/></action></nop>
 """
 
-WAIT_BYE = """  <recv request="BYE" timeout="{timeout}"/>
-  <send><![CDATA[
-SIP/2.0 200 OK
+OK_TO_BYE = """SIP/2.0 200 OK
 [last_Via:]
 [last_From:]
 [last_To:]
@@ -64,25 +49,18 @@ SIP/2.0 200 OK
 [last_CSeq:]
 Contact: <sip:[local_ip]:[local_port];transport=[transport]>
 Content-Length: 0
-]]></send>
-</scenario>
 """
 
-SEND_BYE = """  <pause milliseconds="{after}"/>
-  <send retrans="500"><![CDATA[
-BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: "{caller_name}" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 2 BYE
-Contact: sip:{caller}@[local_ip]:[local_port]
-Max-Forwards: 70
-Content-Length: 0
-]]></send>
-  <recv response="200"/>
-</scenario>
-"""
+
+def _send(text: str, retrans: bool = False) -> str:
+    attr = ' retrans="500"' if retrans else ""
+    return f"  <send{attr}><![CDATA[\n{text}]]></send>\n"
+
+
+def _request(method: str, cseq: int, caller: str, caller_name: str, tail: str) -> str:
+    to_tag = "" if method == "INVITE" else "[peer_tag_param]"
+    return REQUEST.format(method=method, cseq=cseq, caller=caller, caller_name=caller_name,
+                          to_tag=to_tag) + tail
 
 
 def sipp_binary() -> str | None:
@@ -94,14 +72,21 @@ def scenario(digits: str = "", caller: str = "13800138000", caller_name: str = "
              hangup_after_ms: int | None = None, bye_timeout_ms: int = 30000) -> str:
     """A caller that presses `digits`, then waits for the switch's BYE, or hangs up
     itself `hangup_after_ms` after the last digit."""
-    text = HEAD.format(caller=caller, caller_name=caller_name, pcaps=PCAPS)
+    who = {"caller": caller, "caller_name": caller_name}
+    parts = ['<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="hotline caller">\n',
+             _send(_request("INVITE", 1, tail=SDP, **who), retrans=True), ANSWERED,
+             _send(_request("ACK", 1, tail="Content-Length: 0\n", **who)),
+             PLAY.format(pcaps=PCAPS, pcap="g711a.pcap")]
     for i, digit in enumerate(digits):
-        text += DIGIT.format(gap=first_digit_after_ms if i == 0 else gap_ms, pcaps=PCAPS,
-                             pcap=DIGIT_PCAP[digit])
+        parts.append(f'  <pause milliseconds="{first_digit_after_ms if i == 0 else gap_ms}"/>\n')
+        parts.append(PLAY.format(pcaps=PCAPS, pcap=DIGIT_PCAP[digit]))
     if hangup_after_ms is None:
-        return text + WAIT_BYE.format(timeout=bye_timeout_ms)
-    return text + SEND_BYE.format(after=hangup_after_ms, caller=caller,
-                                  caller_name=caller_name)
+        parts += [f'  <recv request="BYE" timeout="{bye_timeout_ms}"/>\n', _send(OK_TO_BYE)]
+    else:
+        parts += [f'  <pause milliseconds="{hangup_after_ms}"/>\n',
+                  _send(_request("BYE", 2, tail="Content-Length: 0\n", **who), retrans=True),
+                  '  <recv response="200"/>\n']
+    return "".join(parts) + "</scenario>\n"
 
 
 def call(workdir: Path, port: int, number: str, sip_port: int, media_port: int,
