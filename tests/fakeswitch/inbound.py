@@ -71,17 +71,41 @@ class _Client:
                 "CUSTOM" in self.names and not self.subclasses)
         else:
             ok = self.all or name in self.names
-        if ok and self.filters:
-            ok = any(_match(event.get(h), v) for h, v in self.filters)
-        return ok
+        return ok and passes_filters(self.filters, event)
 
 
-def _match(value, wanted: str) -> bool:
-    if value is None:
-        return False
-    if wanted.startswith("/") and wanted.endswith("/") and len(wanted) > 1:
-        return re.search(wanted[1:-1], value) is not None
-    return value == wanted
+def _header(event: dict, name: str):
+    """Header names compare case-insensitively, as switch_event_get_header does."""
+    lowered = name.lower()
+    return next((v for k, v in event.items() if k.lower() == lowered), None)
+
+
+def passes_filters(filters: list[tuple[str, str]], event: dict) -> bool:
+    """mod_event_socket's filter rule: with any filter set, an event passes when a
+    positive filter matches and no later negative ('-' prefixed) one does; values
+    compare case-insensitively, or as a regex when they start with '/'."""
+    if not filters:
+        return True
+    send = False
+    for name, value in filters:
+        actual = _header(event, name)
+        if actual is None:
+            continue
+        wanted, positive = value, True
+        while wanted and wanted[0] in "+- ":
+            positive = {"+": True, "-": False}.get(wanted[0], positive)
+            wanted = wanted[1:]
+        if send and positive:
+            continue
+        if value.startswith("/"):
+            hit = re.search(wanted.strip("/"), actual) is not None
+        else:
+            hit = actual.lower() == wanted.lower()
+        if hit:
+            if not positive:
+                return False
+            send = True
+    return send
 
 
 class FakeSwitch:
@@ -133,7 +157,6 @@ class FakeSwitch:
     def emit(self, event: dict, body: str = "") -> int:
         """Deliver an event to every subscribed client; how many got it."""
         event = dict(event)
-        event.setdefault("Event-UUID", str(uuidlib.uuid4()))
         sent = 0
         for client in list(self.clients):
             if not client.wants(event):
@@ -165,6 +188,24 @@ class FakeSwitch:
             headers["Reply-Text"] = text
         headers.update(extra)
         client.send(encode_frame(headers, body))
+
+    def _filter(self, client, rest: str) -> None:
+        header, _, value = rest.partition(" ")
+        if header.lower() == "delete" and value:
+            header, _, value = value.partition(" ")
+            if header.lower() == "all":
+                client.filters.clear()
+            else:
+                client.filters[:] = [(h, v) for h, v in client.filters
+                                     if not (h.lower() == header.lower() and (not value or v == value))]
+            self._reply(client, "filter", f"+OK filter deleted. [{header}][{value}]")
+        elif value:
+            if header.lower() == "add":
+                header, _, value = value.partition(" ")
+            client.filters.append((header, value))
+            self._reply(client, "filter", f"+OK filter added. [{header}]=[{value}]")
+        else:
+            self._reply(client, "filter", "-ERR invalid syntax")
 
     def inject(self, data: bytes) -> None:
         """Write raw bytes to every client (for malformed-frame tests)."""
@@ -238,9 +279,7 @@ class FakeSwitch:
                     client.names.add(word)
             self._reply(client, "event-plain", f"+OK event listener enabled {fmt}")
         elif verb == "filter":
-            header, _, value = rest.partition(" ")
-            client.filters.append((header, value))
-            self._reply(client, "filter", f"+OK filter added. [{header}]=[{value}]")
+            self._filter(client, rest.lstrip(" "))
         elif verb == "noevents":
             client.format = None
             client.names.clear(), client.subclasses.clear()
