@@ -21,7 +21,9 @@ def run(state):
     open_current_database(config).close()
     services = Services(config)
     services.start()
-    click.echo(f"Hotline web panel: http://{config.web.host}:{config.web.port}/")
+    base = f"http://{config.web.host}:{config.web.port}"
+    click.echo(f"Hotline is running: web on {base}/ (health check {base}/healthz; "
+               "the panel's pages are not built yet). Ctrl-C stops it.")
     problem = services.freeswitch_status()
     if problem:
         click.echo(problem)
