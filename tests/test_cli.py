@@ -216,3 +216,20 @@ def test_switch_render_refuses_a_value_that_would_change_the_dialplan(initialise
     _add_switch_rows(initialised, display_name="x${system(rm -rf /)}")
     result = hotline(initialised, "switch", "render", str(initialised / "fsconf"))
     assert_one_line_error(result, "display name")
+
+
+def test_check_reaches_the_event_socket(initialised):
+    import tomllib as toml
+
+    from tests.fakeswitch.inbound import FakeSwitch
+    config = toml.loads((initialised / "etc" / "hotline.toml").read_text())
+    fake = FakeSwitch(config["freeswitch"]["esl_password"]).start()
+    try:
+        ok = hotline(initialised, "check", env={"HOTLINE_FREESWITCH_ESL_PORT": str(fake.port)})
+        wrong = hotline(initialised, "check", env={"HOTLINE_FREESWITCH_ESL_PORT": str(fake.port),
+                                                   "HOTLINE_FREESWITCH_ESL_PASSWORD": "nope-nope"})
+    finally:
+        fake.stop()
+    assert ok.returncode == 0
+    assert "freeswitch: ok" in ok.stdout and "FreeSWITCH Version 1.11.1" in ok.stdout
+    assert "password was refused" in wrong.stdout
