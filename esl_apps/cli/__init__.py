@@ -44,8 +44,9 @@ def main(ctx, config_path):
 
 
 def _register():
-    from esl_apps.cli import check_cmd, db_cmds, init_cmd, run_cmd, switch_cmds, user_cmds
-    for module in (init_cmd, db_cmds, user_cmds, check_cmd, run_cmd, switch_cmds):
+    from esl_apps.cli import (check_cmd, db_cmds, flow_cmds, init_cmd, run_cmd, switch_cmds,
+                              user_cmds)
+    for module in (init_cmd, db_cmds, user_cmds, check_cmd, run_cmd, switch_cmds, flow_cmds):
         module.register(main)
 
 

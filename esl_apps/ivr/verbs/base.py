@@ -1,0 +1,127 @@
+"""What every verb shares: the base model, prompts, call-data names and ${refs}.
+
+A verb class declares OUTCOMES (the names its `next` may map), REQUIRED (the
+outcomes that must be mapped unless the verb ends the call) and ENDS_CALL. A
+`next` target is a node name, or `return` to leave the flow (a subflow goes
+back to its caller; a top-level flow hands the call to the dialplan fallback).
+An outcome left unmapped at run time also goes to the dialplan fallback.
+"""
+import re
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
+                      model_validator)
+from pydantic.json_schema import WithJsonSchema
+
+RETURN = "return"
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+DIGIT_KEYS = tuple("0123456789*#")
+REF = re.compile(r"\$\{([^}]*)\}")
+REF_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+
+Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+Language = Literal["zh", "en"]
+
+
+def check_refs(value):
+    """Every ${...} in a string must name call data: ${key} or ${section.key}."""
+    if isinstance(value, str):
+        for ref in REF.findall(value):
+            if not REF_NAME.match(ref):
+                raise ValueError(f"bad call-data reference ${{{ref}}}; expected ${{key}} "
+                                 "or ${section.key}")
+    return value
+
+
+def check_regex(value):
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"bad regular expression: {exc}") from None
+    return value
+
+
+def _not_blank(value):
+    if not value.strip():
+        raise ValueError("empty TTS text")
+    return value
+
+
+def _numbers_to_text(value):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+TextRef = Annotated[str, AfterValidator(check_refs)]
+# call data are strings; YAML numbers are read as their text
+Scalar = Annotated[str, BeforeValidator(_numbers_to_text), AfterValidator(check_refs),
+                   WithJsonSchema({"type": ["string", "number"]})]
+Regex = Annotated[str, AfterValidator(check_regex)]
+TtsText = Annotated[str, Field(min_length=1), AfterValidator(_not_blank)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Text(Model):
+    zh: TtsText | None = None
+    en: TtsText | None = None
+
+    @model_validator(mode="after")
+    def _one_language(self):
+        if self.zh is None and self.en is None:
+            raise ValueError("text needs at least one of zh, en")
+        return self
+
+
+class Prompt(Model):
+    """What the caller hears: a sound file, or text for TTS in zh and/or en."""
+    file: str | None = Field(None, min_length=1,
+                             description="sound file, relative to the flow file or the prompts dir")
+    text: Text | None = None
+
+    @model_validator(mode="after")
+    def _file_or_text(self):
+        if (self.file is None) == (self.text is None):
+            raise ValueError("a prompt needs exactly one of file, text")
+        return self
+
+
+def _outcome_keys(value):
+    """YAML reads `1:` as an int and `true:` as a bool; outcome names are strings."""
+    if isinstance(value, dict):
+        return {(str(k).lower() if isinstance(k, bool) else str(k)): v for k, v in value.items()}
+    return value
+
+
+class Verb(Model):
+    OUTCOMES: ClassVar[tuple[str, ...]] = ("done", "error")
+    REQUIRED: ClassVar[tuple[str, ...]] = ("done",)
+    ENDS_CALL: ClassVar[bool] = False
+
+    verb: str
+    next: Annotated[dict[str, str], BeforeValidator(_outcome_keys)] = Field(
+        default_factory=dict, description="outcome -> node name (or 'return')")
+
+    def outcomes(self) -> tuple[str, ...]:
+        return self.OUTCOMES
+
+    def required(self) -> tuple[str, ...]:
+        return () if self.ENDS_CALL else self.REQUIRED
+
+
+def iter_prompts(value, path=()):
+    """(path, Prompt) for every prompt inside a verb, found by walking its fields."""
+    if isinstance(value, Prompt):
+        yield path, value
+    if isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from iter_prompts(getattr(value, name), path + (name,))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from iter_prompts(item, path + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from iter_prompts(item, path + (index,))
