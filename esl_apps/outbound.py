@@ -57,9 +57,6 @@ class OutboundServer:
                 session.connect()
                 session.myevents()
                 session.linger()
-                # The dialplan armed a watchdog (sched_transfer to the fail-open
-                # route) in case no app took the call; this app has it now.
-                session.call_command("sched_cancel")
         except (gevent.Timeout, OutboundSessionHasGoneAway, NotConnectedError, OSError):
             log.warning("outbound connection from %s failed during connect", session.sock)
             return
@@ -77,6 +74,11 @@ class OutboundServer:
         calllog.info("app %s for %s -> %s", name, data.get("Caller-Caller-ID-Number", ""),
                      data.get("Caller-Destination-Number", ""))
         try:
+            # The dialplan armed a watchdog (sched_transfer to the fail-open route)
+            # in case no app took the call; this one does. A call let go above keeps
+            # it: dropping the socket right after connect can leave the call parked,
+            # and only the watchdog gets it out then.
+            session.call_command("sched_cancel")
             factory(session, calllog).run()
             calllog.info("app %s finished", name)
         except OutboundSessionHasGoneAway:
