@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
+                      field_validator)
 
 DEFAULT_CONFIG_PATH = Path("/etc/hotline/hotline.toml")
 ENV_PREFIX = "HOTLINE_"
@@ -117,7 +118,12 @@ class Config(_Section):
     freeswitch: FreeswitchConfig = FreeswitchConfig()
     locale: LocaleConfig = LocaleConfig()
     log: LogConfig = LogConfig()
-    source: str = Field("defaults", exclude=True)
+    _source: str = PrivateAttr("defaults")
+
+    @property
+    def source(self) -> str:
+        """Where the file layer came from: its path, or "defaults"."""
+        return self._source
 
     @property
     def dirs(self) -> dict[str, Path]:
@@ -128,8 +134,7 @@ class Config(_Section):
         return self.database.url or f"sqlite:///{self.paths.data_dir / 'hotline.db'}"
 
 
-SECTIONS = {name: field.annotation for name, field in Config.model_fields.items()
-            if name != "source"}
+SECTIONS = {name: field.annotation for name, field in Config.model_fields.items()}
 
 
 def config_path(explicit: str | os.PathLike | None = None, environ=None) -> Path:
@@ -222,5 +227,5 @@ def load_config(path: str | os.PathLike | None = None, environ=None,
     except ValidationError as exc:
         lines = [_describe(e, origin, merged) for e in exc.errors()]
         raise ConfigError("\n".join(lines)) from None
-    config.source = source
+    config._source = source
     return config

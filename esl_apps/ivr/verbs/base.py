@@ -84,9 +84,14 @@ class Prompt(Model):
 
     @model_validator(mode="after")
     def _file_or_text(self):
-        if (self.file is None) == (self.text is None):
-            raise ValueError("a prompt needs exactly one of file, text")
-        return self
+        return exactly_one(self, "prompt", "file", "text")
+
+
+def exactly_one(model, what: str, *names: str):
+    """Validator body: exactly one of the named fields is set."""
+    if sum(getattr(model, n) is not None for n in names) != 1:
+        raise ValueError(f"a {what} needs exactly one of {', '.join(names)}")
+    return model
 
 
 def _outcome_keys(value):

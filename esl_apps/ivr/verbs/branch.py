@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from esl_apps.ivr.verbs.base import Model, Name, Regex, Verb
+from esl_apps.ivr.verbs.base import Model, Name, Regex, Verb, exactly_one
 
 DIALED = r"^\+?[0-9*#]+$"
 
@@ -20,9 +20,7 @@ class DataTest(Model):
 
     @model_validator(mode="after")
     def _one_test(self):
-        if (self.equals is None) == (self.regex is None):
-            raise ValueError("a data test needs exactly one of equals, regex")
-        return self
+        return exactly_one(self, "data test", "equals", "regex")
 
 
 class Condition(Model):
@@ -49,8 +47,7 @@ class Branch(Verb):
 
     @model_validator(mode="after")
     def _when_or_cases(self):
-        if (self.when is None) == (self.cases is None):
-            raise ValueError("a branch needs exactly one of when, cases")
+        exactly_one(self, "branch", "when", "cases")
         if self.cases and "default" in self.cases:
             raise ValueError("'default' is the outcome when no case holds; rename that case")
         return self

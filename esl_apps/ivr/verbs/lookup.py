@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from esl_apps.ivr.verbs.base import Model, Name, TextRef, Verb
+from esl_apps.ivr.verbs.base import Model, Name, TextRef, Verb, exactly_one
 
 
 class Sql(Model):
@@ -46,9 +46,7 @@ class Lookup(Verb):
 
     @model_validator(mode="after")
     def _one_source(self):
-        if (self.sql is None) == (self.http is None):
-            raise ValueError("a lookup needs exactly one of sql, http")
-        return self
+        return exactly_one(self, "lookup", "sql", "http")
 
 
 VERB = Lookup
