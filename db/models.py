@@ -5,7 +5,7 @@ tables; tests/test_migrations.py checks the two never drift apart.
 """
 import datetime
 
-from peewee import (BooleanField, CharField, DatabaseProxy, DateTimeField,
+from peewee import (BooleanField, CharField, DatabaseProxy, DateField, DateTimeField,
                     DecimalField, ForeignKeyField, IntegerField, Model, SmallIntegerField,
                     TextField)
 
@@ -17,6 +17,10 @@ ROLES = ("admin", "supervisor", "agent", "qa", "designer")
 QUEUE_STRATEGIES = ("longest-idle-agent", "round-robin", "top-down", "ring-all",
                     "agent-with-least-talk-time", "agent-with-fewest-calls")
 AGENT_STATES = ("Logged Out", "Available", "On Break", "Wrap Up")
+HOLIDAY_KINDS = ("closed", "workday")
+VOICEMAIL_STATUSES = ("new", "taken", "done")
+CALLBACK_STATUSES = ("pending", "dialing", "done", "failed")
+COMPANIES = ("heating", "gas", "water")
 
 
 def utcnow():
@@ -192,5 +196,105 @@ class SurveyResult(BaseModel):
         indexes = ((("call_uuid", "question"), True),)
 
 
+class Schedule(BaseModel):
+    """Business hours for `branch: {when: {business_hours: NAME}}`; see esl_apps.ivr.hours."""
+    name = CharField(max_length=64, unique=True)
+    description = CharField(max_length=255, default="")
+    timezone = CharField(max_length=64, default="Asia/Shanghai")
+    # False: holidays for all schedules (schedule NULL) do not apply, as for a 24h line
+    observe_holidays = BooleanField(default=True)
+
+
+class ScheduleHours(BaseModel):
+    """One opening range of one weekday; several per day make a lunch break."""
+    schedule = ForeignKeyField(Schedule, on_delete="CASCADE", backref="hours")
+    weekday = SmallIntegerField()  # 0 Monday .. 6 Sunday
+    opens = CharField(max_length=5)  # 'HH:MM'
+    closes = CharField(max_length=5)  # 'HH:MM', '24:00' for the end of the day
+
+
+class Holiday(BaseModel):
+    """A day that overrides the weekly hours: 'closed', or 'workday' (调休: a weekend
+    day worked, during opens-closes or else Monday's hours)."""
+    schedule = ForeignKeyField(Schedule, null=True, on_delete="CASCADE",
+                               backref="holidays")  # None: every schedule
+    day = DateField(index=True)
+    name = CharField(max_length=64, default="")
+    kind = CharField(max_length=8, default="closed", choices=[(k, k) for k in HOLIDAY_KINDS])
+    opens = CharField(max_length=5, null=True)
+    closes = CharField(max_length=5, null=True)
+
+
+class VoicemailMessage(BaseModel):
+    """A message left in a box; agents take it as a task and mark it done."""
+    call_uuid = CharField(max_length=64, index=True)
+    box = CharField(max_length=64, index=True)
+    caller = CharField(max_length=64, default="")
+    did = CharField(max_length=32, default="")
+    file_path = CharField(max_length=512)
+    seconds = IntegerField(default=0)
+    created_at = DateTimeField(default=utcnow, index=True)
+    status = CharField(max_length=8, default="new", index=True,
+                       choices=[(s, s) for s in VOICEMAIL_STATUSES])
+    taken_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="voicemails")
+    call_data = JSONField(default=dict)
+
+
+class CallbackRequest(BaseModel):
+    """A caller who asked to be called back by an agent of `queue`. position_time is
+    when they joined the queue, so the callback keeps their place in it."""
+    call_uuid = CharField(max_length=64, index=True)
+    queue = CharField(max_length=64)
+    number = CharField(max_length=20)  # E.164
+    caller = CharField(max_length=64, default="")
+    created_at = DateTimeField(default=utcnow)
+    status = CharField(max_length=8, default="pending",
+                       choices=[(s, s) for s in CALLBACK_STATUSES])
+    attempts = SmallIntegerField(default=0)
+    call_data = JSONField(default=dict)
+    position_time = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("status", "queue", "position_time"), False),)
+
+
+class IvrNodeStat(BaseModel):
+    """Per day and flow node: callers who entered it, and who hung up there."""
+    day = DateField()
+    flow = CharField(max_length=64)
+    node = CharField(max_length=64)
+    entered = IntegerField(default=0)
+    hung_up = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("day", "flow", "node"), True),)
+
+
+class IvrTransitionStat(BaseModel):
+    """Per day: how often each edge of a flow's graph was taken."""
+    day = DateField()
+    flow = CharField(max_length=64)
+    from_node = CharField(max_length=64)
+    to_node = CharField(max_length=64)
+    taken = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("day", "flow", "from_node", "to_node"), True),)
+
+
+class BillingAccount(BaseModel):
+    """What `lookup` reads for a bill; a utility imports its own (db/sample_data.py
+    holds demo rows)."""
+    account_no = CharField(max_length=32, unique=True)
+    customer = ForeignKeyField(Customer, null=True, on_delete="SET NULL",
+                               backref="billing_accounts")
+    company = CharField(max_length=16, index=True, choices=[(c, c) for c in COMPANIES])
+    amount_due = DecimalField(max_digits=12, decimal_places=2, default=0)
+    due_date = DateField(null=True)
+    address = CharField(max_length=255, default="")
+
+
 MODELS = [User, AuditLog, Agent, Queue, Tier, Did, Customer, CustomerPhone,
-          CallRecord, NoteCategory, CallNote, BlacklistEntry, SurveyResult]
+          CallRecord, NoteCategory, CallNote, BlacklistEntry, SurveyResult,
+          Schedule, ScheduleHours, Holiday, VoicemailMessage, CallbackRequest,
+          IvrNodeStat, IvrTransitionStat, BillingAccount]

@@ -99,6 +99,18 @@ class FreeswitchConfig(_Section):
     fallback_queue: str = "default"
     # A number that reaches the line-test app (tone, one digit read back).
     linetest_number: str = Field("9999", pattern=r"^[0-9*#+]{1,16}$")
+    # The sofia gateway that IVR transfers to outside numbers use ("" = none).
+    outbound_gateway: str = Field("", pattern=r"^[A-Za-z0-9_.-]{0,64}$")
+
+
+class IvrConfig(_Section):
+    # native: flows compiled to dialplan, Python only for lookups (fast);
+    # socket: the socket app runs every node of every call.
+    mode: Literal["native", "socket"] = "native"
+    # Where the YAML flows are (default: the installed ivr_flows directory).
+    flows_dir: Path | None = None
+    # Seconds between checks of the flows directory for changes.
+    reload_seconds: float = Field(2.0, gt=0)
 
 
 class LocaleConfig(_Section):
@@ -116,6 +128,7 @@ class Config(_Section):
     database: DatabaseConfig = DatabaseConfig()
     web: WebConfig = WebConfig()
     freeswitch: FreeswitchConfig = FreeswitchConfig()
+    ivr: IvrConfig = IvrConfig()
     locale: LocaleConfig = LocaleConfig()
     log: LogConfig = LogConfig()
     _source: str = PrivateAttr("defaults")
@@ -128,6 +141,11 @@ class Config(_Section):
     @property
     def dirs(self) -> dict[str, Path]:
         return self.paths.resolved()
+
+    @property
+    def flows_dir(self) -> Path:
+        from esl_apps.paths import data_dir
+        return self.ivr.flows_dir or data_dir("ivr_flows")
 
     @property
     def database_url(self) -> str:
@@ -175,9 +193,10 @@ def _env_layer(environ) -> tuple[dict, dict]:
 
 
 def _rebase_paths(layer: dict, base: Path) -> None:
-    for key, value in layer.get("paths", {}).items():
+    for section, key in [("paths", k) for k in layer.get("paths", {})] + [("ivr", "flows_dir")]:
+        value = layer.get(section, {}).get(key)
         if isinstance(value, str) and not os.path.isabs(value):
-            layer["paths"][key] = str(base / value)
+            layer[section][key] = str(base / value)
 
 
 def _describe(error: dict, origin: dict, merged: dict) -> str:

@@ -10,8 +10,15 @@ from gevent.pywsgi import WSGIServer
 
 from db.connect import bind, open_database
 from esl_apps.apps import builtin_apps
+from esl_apps.apps.ivr import IvrApp
 from esl_apps.inbound import InboundClient
+from esl_apps.ivr.compile import runs_natively
+from esl_apps.ivr.hours import Hours
+from esl_apps.ivr.runtime import Runner
+from esl_apps.ivr.service import IvrService
+from esl_apps.ivr.services import IvrServices
 from esl_apps.outbound import OutboundServer
+from esl_apps.switch_render import flow_target
 from webui import create_app
 
 log = logging.getLogger(__name__)
@@ -31,7 +38,19 @@ class Services:
         self.web = WSGIServer((config.web.host, config.web.port), self.app,
                               log=logging.getLogger("webui.access"), error_log=log)
         self.esl = InboundClient(fs.esl_host, fs.esl_port, fs.esl_password)
-        self.calls = OutboundServer(fs.socket_host, fs.socket_port, builtin_apps(),
+        dirs, native = config.dirs, config.ivr.mode == "native"
+        hours = Hours(self.db)
+        ivr_services = IvrServices(database=self.db, hours=hours)
+        target = flow_target(config)
+        self.ivr = IvrService(config.flows_dir, dirs["prompts_dir"],
+                              dirs["switch_conf_dir"] / "dialplan", target, self.esl, hours,
+                              ivr_services, native=native,
+                              reload_seconds=config.ivr.reload_seconds)
+        runner = Runner(self.ivr.flowset, ivr_services, dirs["prompts_dir"],
+                        handback=runs_natively if native else None)
+        apps = dict(builtin_apps(), ivr=lambda session, calllog: IvrApp(
+            session, calllog, runner=runner, target=target))
+        self.calls = OutboundServer(fs.socket_host, fs.socket_port, apps,
                                     max_calls=fs.max_sessions)
         self._stopping = Event()
 
@@ -41,6 +60,7 @@ class Services:
         self.web.start()
         log.info("web panel on http://%s:%s/", self.config.web.host, self.config.web.port)
         self.calls.start()
+        self.ivr.start()
         self.esl.start()
 
     def freeswitch_status(self, wait: float = 2.0) -> str | None:
@@ -57,6 +77,7 @@ class Services:
     def serve_forever(self):
         self._stopping.wait()
         log.info("stopping")
+        self.ivr.stop()
         self.esl.stop()
         self.calls.stop(timeout=5)
         self.web.stop(timeout=5)

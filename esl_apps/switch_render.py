@@ -202,9 +202,32 @@ def _render_tree(source: Path, dest: Path, context: dict) -> list[Path]:
     return written
 
 
+def flow_target(config, connect_watchdog: int = CONNECT_WATCHDOG):
+    """Where compiled IVR flows run (esl_apps.ivr.compile)."""
+    from esl_apps.ivr.compile import Target
+    fs, dirs = config.freeswitch, config.dirs
+    return Target(prompts_dir=dirs["prompts_dir"], recordings_dir=dirs["recordings_dir"],
+                  socket_host=_url_host(fs.socket_host), socket_port=fs.socket_port,
+                  domain=fs.sip_ip, cc_domain=CC_DOMAIN,
+                  outbound_gateway=fs.outbound_gateway, connect_watchdog=connect_watchdog,
+                  mode=config.ivr.mode)
+
+
+def flow_queues(flows: dict) -> set[str]:
+    return {node.queue for flow in flows.values() for node in flow.nodes.values()
+            if node.verb in ("queue", "callback")}
+
+
 def render_switch(config, dest: Path, agents: list[dict], dids: list[dict],
-                  queues: list[dict], *, connect_watchdog: int = CONNECT_WATCHDOG) -> list[Path]:
-    """Render freeswitch/ into dest and dialplan/ into dest/dialplan; return the files."""
+                  queues: list[dict], *, flows: dict | None = None,
+                  connect_watchdog: int = CONNECT_WATCHDOG) -> list[Path]:
+    """Render freeswitch/ into dest and dialplan/ into dest/dialplan, and compile the
+    IVR flows into dest/dialplan/flows; return the files. A queue a flow names but
+    the database lacks is configured with the defaults, so the flow works at once."""
+    flows = flows or {}
+    known = {q["name"] for q in queues}
+    queues = list(queues) + [{"name": name, "max_wait_time": 300, "max_wait_time_with_no_agent": 30}
+                             for name in sorted(flow_queues(flows) - known)]
     context = _context(config, agents, dids, queues, connect_watchdog)
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
@@ -214,5 +237,10 @@ def render_switch(config, dest: Path, agents: list[dict], dids: list[dict],
     (Path(context["dirs"]["prompts_dir"]) / "fallback").mkdir(exist_ok=True)
     written = _render_tree(data_dir("freeswitch"), dest, context)
     written += _render_tree(data_dir("dialplan"), dest / "dialplan", context)
+    from esl_apps.ivr.compile import CompileError, compile_flows
+    try:
+        written += compile_flows(flows, flow_target(config, connect_watchdog), dest / "dialplan")
+    except CompileError as exc:
+        raise RenderError(str(exc)) from None
     log.info("rendered %d FreeSWITCH config files into %s", len(written), dest)
     return written

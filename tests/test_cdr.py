@@ -39,6 +39,7 @@ def test_a_posted_cdr_becomes_one_call_record(client):
     assert record.callee == "9999" and record.direction == "inbound"
     assert record.call_data["app"] == "linetest"
     assert record.call_data["linetest_digit"] == "5"
+    assert record.call_data["ivr"] == {}          # no IVR call data on this call
     assert record.hangup_cause == "NORMAL_CLEARING"
     assert record.start_at <= record.answer_at <= record.end_at
     assert record.talk_seconds == int((record.end_at - record.answer_at).total_seconds())
@@ -48,6 +49,16 @@ def test_a_retried_post_does_not_duplicate(client):
     assert post(client).status_code == 200
     assert post(client).status_code == 200
     assert CallRecord.select().count() == 1
+
+
+def test_a_retried_post_updates_the_record(client):
+    assert post(client).status_code == 200
+    changed = XML.replace("<hangup_cause>NORMAL_CLEARING</hangup_cause>",
+                          "<hangup_cause>USER_BUSY</hangup_cause>")
+    assert changed != XML
+    assert post(client, changed.encode(), content_type="text/xml").status_code == 200
+    record = CallRecord.get()
+    assert record.hangup_cause == "USER_BUSY" and record.call_data["linetest_digit"] == "5"
 
 
 def test_raw_xml_is_accepted_too(client):

@@ -2,7 +2,6 @@
 in a subprocess, so a traceback would show on stderr."""
 import os
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -80,9 +79,9 @@ def test_init_then_upgrade_then_check(initialised):
 
 def test_db_downgrade_and_status(initialised):
     down = hotline(initialised, "db", "downgrade")
-    assert down.returncode == 0 and "reverted 0003_crm" in down.stdout
+    assert down.returncode == 0 and "reverted 0004_ivr" in down.stdout
     status = hotline(initialised, "db", "status")
-    assert "pending  0003_crm" in status.stdout and "applied  0001_accounts" in status.stdout
+    assert "pending  0004_ivr" in status.stdout and "applied  0003_crm" in status.stdout
     check = hotline(initialised, "check")
     assert check.returncode == 1 and "pending" in check.stdout
     assert hotline(initialised, "db", "downgrade", "--all").returncode == 0

@@ -44,7 +44,7 @@ def hotline(home, *args):
 def test_samples_check_clean(home):
     result = hotline(home, "flow", "check")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout == "3 flow file(s): 3 ok, 0 with errors (0 error(s))\n"
+    assert result.stdout == "5 flow file(s): 5 ok, 0 with errors (0 error(s))\n"
     assert hotline(home, "flow", "check", str(data_dir("ivr_flows"))).returncode == 0
 
 
@@ -64,7 +64,7 @@ def test_errors_one_per_line_and_exit_1(home):
         f"{home / 'data' / 'prompts'})",
         "flows/bad.yaml:7:12: node 'start': outcome '1' goes to unknown node 'nowhere'",
         "flows/ugly.yaml:2:1: YAML syntax error: expected ',' or ']', but got "
-        "'<stream end>' (while parsing a flow sequence)",
+        "'<stream end>' (the sequence started at 1:7)",
     ]
     assert all(ERROR_LINE.match(line) for line in errors)
     assert summary == "3 flow file(s): 1 ok, 2 with errors (3 error(s))"

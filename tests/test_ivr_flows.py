@@ -50,11 +50,15 @@ def test_good_flow_loads(tmp_path):
 
 @pytest.mark.parametrize("text, expected", [
     ("name: t\nentry: [start\n", "3:1: YAML syntax error: expected ',' or ']', but got "
-                                 "'<stream end>' (while parsing a flow sequence)"),
+                                 "'<stream end>' (the sequence started at 2:8)"),
+    ('name: t\nentry: "start\n', "3:1: YAML syntax error: found unexpected end of stream "
+                                "(the quoted scalar started at 2:8)"),
     ("name: t\n  entry: x\n", "2:8: YAML syntax error: mapping values are not allowed here"),
     ("- a\n- b\n", "1:1: expected a mapping with name, entry and nodes"),
     ("", "1:1: expected a mapping with name, entry and nodes"),
-    (GOOD + "  bye:\n    verb: hangup\n", "10:3: duplicate key 'bye'"),
+    (GOOD + "  bye:\n    verb: hangup\n", "10:3: duplicate key 'bye' (first at line 8)"),
+    (GOOD.replace('"1": bye', "1: bye").replace("timeout: bye", '"1": start'),
+     "7:20: duplicate key '1' (first at line 7)"),
 ])
 def test_yaml_errors(tmp_path, text, expected):
     assert errors_in(tmp_path, text) == [expected]
@@ -77,8 +81,18 @@ def test_yaml_errors(tmp_path, text, expected):
     ("entry: start\n", "dids: [8001]\nentry: start\n",
      "2:8: dids.0: Input should be a valid string (got 8001); write it quoted: \"8001\""),
     ("  bye:\n", "  bye-bye:\n",
-     "8:3: nodes.bye-bye: 'bye-bye' is not a name (letters, digits and _, not starting "
-     "with a digit)"),
+     "8:3: nodes.bye-bye: 'bye-bye' is not a valid name; use letters, digits and _ , not "
+     "starting with a digit"),
+    ("name: t", "name: 2t",
+     "1:1: name: '2t' is not a valid name; use letters, digits and _ , not starting with "
+     "a digit"),
+    ("    verb: hangup\n", "    verb: hangup\n  spare: [verb, hangup]\n",
+     "10:3: node 'spare' must be a mapping with a verb, e.g. {verb: hangup}"),
+    ("{zh: \"请按1\"}", "{zh: \"请按${digit\"}",
+     "6:21: nodes.start.prompt.text.zh: TTS text cannot contain call data (${digit); speak "
+     "values with a `say` node"),
+    ("entry: start\n", "dids: [\"8001\", \"+8001 \"]\nentry: start\n",
+     "2:16: dids.1: '+8001 ' is not a phone number (digits, optional leading +)"),
 ])
 def test_schema_errors_point_at_the_key(tmp_path, old, new, expected):
     assert old in GOOD
@@ -174,6 +188,77 @@ def test_subflow_found_among_the_flows_loaded_together(tmp_path):
     assert errors_in(tmp_path, SUB) == []
 
 
+def calling(name, flow):
+    """GOOD named `name`, its node bye a subflow node calling `flow`."""
+    return GOOD.replace("name: t", f"name: {name}").replace(
+        "    verb: hangup\n", f"    verb: subflow\n    flow: {flow}\n    next: {{done: end}}\n"
+                           "  end:\n    verb: hangup\n")
+
+
+def test_subflow_calling_itself(tmp_path):
+    assert errors_in(tmp_path, calling("t", "t")) == [
+        "10:5: node 'bye': subflow cycle: t -> t (a subflow may not call itself, even "
+        "through others)"]
+
+
+def test_subflow_cycle_through_other_flows(tmp_path):
+    a = write(tmp_path, "a.yaml", calling("a", "b"))
+    b = write(tmp_path, "b.yaml", calling("b", "c"))
+    c = write(tmp_path, "c.yaml", calling("c", "a"))
+    write(tmp_path, "d.yaml", calling("d", "a"))
+    flows, errors = load_flows(tmp_path)
+    tail = " (a subflow may not call itself, even through others)"
+    assert [str(e) for e in errors] == [
+        f"{a}:10:5: node 'bye': subflow cycle: a -> b -> c -> a" + tail,
+        f"{b}:10:5: node 'bye': subflow cycle: b -> c -> a -> b" + tail,
+        f"{c}:10:5: node 'bye': subflow cycle: c -> a -> b -> c" + tail,
+    ]
+    assert list(flows) == ["d"]  # d calls into the cycle, which is not loaded
+
+
+def test_subflows_may_share_a_subflow_and_transfers_may_loop(tmp_path):
+    write(tmp_path, "a.yaml", calling("a", "s"))
+    write(tmp_path, "b.yaml", calling("b", "s")
+          .replace('"1": bye', '"1": back').replace("  end:", "  back:\n    verb: transfer\n"
+                                                     "    to: flow\n    target: a\n  end:"))
+    write(tmp_path, "s.yaml", GOOD.replace("name: t", "name: s")
+          .replace("    verb: hangup\n", "    verb: transfer\n    to: flow\n    target: b\n"))
+    flows, errors = load_flows(tmp_path)
+    assert [str(e) for e in errors] == [] and set(flows) == {"a", "b", "s"}
+
+
+BRANCH = """\
+name: t
+entry: route
+nodes:
+  route:
+    verb: branch
+    when: {business_hours: default}
+    next: {NEXT}
+  open:
+    verb: queue
+    queue: default
+  closed:
+    verb: hangup
+"""
+
+
+@pytest.mark.parametrize("outcomes, expected", [
+    ("{yes: open, True: closed, false: closed}",
+     "7:23: node 'route': outcomes 'yes' and 'True' both mean 'true'"),
+    ("{on: open, \"true\": closed, off: closed}",
+     "7:22: node 'route': outcomes 'on' and '\"true\"' both mean 'true'"),
+    ("{true: open, false: closed, no: open}",
+     "7:39: node 'route': outcomes 'false' and 'no' both mean 'false'"),
+])
+def test_outcomes_that_mean_the_same(tmp_path, outcomes, expected):
+    assert errors_in(tmp_path, BRANCH.replace("{NEXT}", outcomes)) == [expected]
+
+
+def test_yes_and_no_are_true_and_false(tmp_path):
+    assert errors_in(tmp_path, BRANCH.replace("{NEXT}", "{yes: open, no: closed}")) == []
+
+
 def test_flow_names_and_dids_are_unique(tmp_path):
     a = write(tmp_path, "a.yaml", GOOD.replace("entry:", 'dids: ["8001"]\nentry:'))
     b = write(tmp_path, "b.yaml", GOOD.replace("entry:", 'dids: ["8001"]\nentry:'))
@@ -210,16 +295,54 @@ def test_missing_path_is_an_os_error(tmp_path):
         load_flows(tmp_path / "nowhere")
 
 
+SAMPLES = {"heating_main", "gas_main", "gov12345", "to_agent", "survey"}
+
+
 def test_samples_pass():
     flows, errors = load_flows(data_dir("ivr_flows"))
     assert [str(e) for e in errors] == []
-    assert set(flows) == {"heating_main", "to_agent", "survey"}
+    assert set(flows) == SAMPLES
+    assert {path.stem for path in data_dir("ivr_flows").glob("*.yaml")} == SAMPLES
     main = flows["heating_main"]
     assert "88001234" in main.dids
     assert {n.verb for n in main.nodes.values()} >= {"collect", "lookup", "say", "menu",
                                                       "subflow"}
+    assert flows["gas_main"].dids == ["88005678"] and flows["gov12345"].dids == ["12345"]
     for path in data_dir("ivr_flows").glob("*.yaml"):
         assert path.read_text().startswith("# yaml-language-server: $schema=flow.schema.json\n")
+
+
+def _nodes(flow, verb):
+    return [node for node in flow.nodes.values() if node.verb == verb]
+
+
+def test_samples_queues_schedules_and_lookups():
+    """What the switch config and the database must provide for the samples."""
+    flows, _ = load_flows(data_dir("ivr_flows"))
+    queues = {n.queue for f in flows.values() for n in _nodes(f, "queue") + _nodes(f, "callback")}
+    assert queues == {"default", "emergency", "gov12345"}
+    schedules = {n.when.business_hours for f in flows.values() for n in _nodes(f, "branch")}
+    assert schedules == {"default"}
+    for flow in flows.values():
+        for node in _nodes(flow, "lookup"):
+            assert "FROM billing_account WHERE account_no = ? AND company = " in node.sql.query
+    leak = flows["gas_main"].nodes
+    assert leak["main_menu"].next["1"] == "leak_safety"
+    assert "请立即关闭燃气阀门，打开门窗，不要开关电器" in leak["leak_safety"].text.zh
+    assert leak[leak[leak["leak_safety"].next["done"]].next["done"]].queue == "emergency"
+    gov = flows["gov12345"].nodes
+    assert {gov[gov["main_menu"].next[d]].value for d in "123"} == {"consult", "complaint",
+                                                                   "suggestion"}
+    assert {n.box for n in _nodes(flows["gov12345"], "voicemail")} == {"gov12345"}
+
+
+def test_sample_prompts_have_both_languages():
+    from esl_apps.ivr.verbs.base import iter_prompts
+    flows, _ = load_flows(data_dir("ivr_flows"))
+    for flow in flows.values():
+        for name, node in flow.nodes.items():
+            for path, prompt in iter_prompts(node):
+                assert prompt.text and prompt.text.zh and prompt.text.en, (flow.name, name, path)
 
 
 class TestFlowSet:
@@ -267,6 +390,22 @@ class TestFlowSet:
         errors = [str(e) for e in flows.reload()]
         assert errors[-1] == f"{caller}:10:5: node 'bye': flow 'shared' is not loaded"
         assert flows.get("t") is working and flows.get("shared") is None
+
+    def test_new_version_closing_a_cycle_with_a_kept_version_is_not_taken(self, tmp_path):
+        a = write(tmp_path, "a.yaml", GOOD.replace("name: t", "name: a"))
+        b = write(tmp_path, "b.yaml", calling("b", "a"))
+        flows = FlowSet(tmp_path)
+        assert flows.reload() == []
+        old_a, old_b = flows.get("a"), flows.get("b")
+        a.write_text(calling("a", "b"))  # fine with the new b, which no longer calls a
+        b.write_text(GOOD.replace("name: t", "name: b").replace("entry: start", "entry: nope"))
+        errors = [str(e) for e in flows.reload()]
+        assert errors == [
+            f"{b}:2:1: entry node 'nope' is not defined",
+            f"{a}:10:5: node 'bye': subflow cycle: a -> b -> a (a subflow may not call "
+            "itself, even through others)",
+        ]
+        assert flows.get("a") is old_a and flows.get("b") is old_b
 
     def test_by_did(self, tmp_path):
         write(tmp_path, "t.yaml", GOOD.replace("entry:", 'dids: ["88001234"]\nentry:'))

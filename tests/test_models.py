@@ -1,11 +1,15 @@
 import datetime
+from decimal import Decimal
 
 import peewee
 import pytest
 
-from db.models import (Agent, BlacklistEntry, CallNote, CallRecord, Customer, CustomerPhone,
-                       NoteCategory, Queue, SurveyResult, Tier, User)
+from db.models import (Agent, BillingAccount, BlacklistEntry, CallbackRequest, CallNote,
+                       CallRecord, Customer, CustomerPhone, Holiday, IvrNodeStat,
+                       IvrTransitionStat, NoteCategory, Queue, Schedule, ScheduleHours,
+                       SurveyResult, Tier, User, VoicemailMessage)
 from db.phone import PhoneNumberError, to_e164, try_e164
+from db.sample_data import SAMPLE_BILLING, load_sample_billing
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -76,3 +80,84 @@ def test_deleting_a_user_keeps_their_notes(db):
     user.delete_instance()
     assert CallNote.get_by_id(note.id).author is None
     assert BlacklistEntry.get().created_by is None
+
+
+def test_sample_billing(db):
+    assert load_sample_billing(db) == len(SAMPLE_BILLING) >= 12
+    assert load_sample_billing(db) == 0  # again: nothing new
+    assert {a.company for a in BillingAccount.select()} == {"heating", "gas", "water"}
+    for account in BillingAccount.select():
+        no = account.account_no
+        assert len(no) == 8 and no.isdigit(), no
+        assert all(a != b for a, b in zip(no, no[1:])), f"{no} repeats a digit"
+    bill = BillingAccount.get(account_no="20481357")
+    assert bill.amount_due == Decimal("1234.50") and bill.company == "heating"
+    assert bill.due_date == datetime.date(2026, 12, 31)
+    # the query the heating sample flow runs
+    row = db.execute_sql("SELECT amount_due, due_date FROM billing_account "
+                         "WHERE account_no = %s AND company = 'heating'" % db.param,
+                         ("20481357",)).fetchone()
+    assert Decimal(str(row[0])) == Decimal("1234.50")
+
+
+def test_ivr_stats_one_row_per_day_flow_node(db):
+    day = datetime.date(2026, 11, 23)
+    IvrNodeStat.create(day=day, flow="heating_main", node="main_menu", entered=3)
+    IvrTransitionStat.create(day=day, flow="heating_main", from_node="main_menu",
+                             to_node="ask_account", taken=2)
+    with pytest.raises(peewee.IntegrityError):
+        with db.atomic():
+            IvrNodeStat.create(day=day, flow="heating_main", node="main_menu")
+    with pytest.raises(peewee.IntegrityError):
+        with db.atomic():
+            IvrTransitionStat.create(day=day, flow="heating_main", from_node="main_menu",
+                                     to_node="ask_account")
+    (IvrNodeStat.update(entered=IvrNodeStat.entered + 1, hung_up=IvrNodeStat.hung_up + 1)
+     .where(IvrNodeStat.day == day, IvrNodeStat.node == "main_menu").execute())
+    stat = IvrNodeStat.get()
+    assert (stat.entered, stat.hung_up) == (4, 1)
+
+
+def test_voicemail_task_keeps_its_message_when_the_agent_goes(db):
+    user = User.create(username="li", password_hash="h", role="agent")
+    message = VoicemailMessage.create(call_uuid="c1", box="gov12345", caller="13800138000",
+                                      did="12345", file_path="/var/lib/hotline/vm/c1.wav",
+                                      seconds=42, call_data={"ticket": {"kind": "complaint"}})
+    assert VoicemailMessage.get_by_id(message.id).status == "new"
+    message.status, message.taken_by = "taken", user
+    message.save()
+    user.delete_instance()
+    message = VoicemailMessage.get_by_id(message.id)
+    assert message.taken_by is None and message.status == "taken"
+    assert message.call_data == {"ticket": {"kind": "complaint"}}
+
+
+def test_callbacks_in_queue_order(db):
+    early = datetime.datetime(2026, 11, 23, 9, 0, 5)
+    CallbackRequest.create(call_uuid="b", queue="default", number="+8613900139000",
+                           position_time=early + datetime.timedelta(seconds=30))
+    CallbackRequest.create(call_uuid="a", queue="default", number="+8613800138000",
+                           position_time=early)
+    pending = (CallbackRequest.select()
+               .where(CallbackRequest.status == "pending", CallbackRequest.queue == "default")
+               .order_by(CallbackRequest.position_time))
+    assert [c.call_uuid for c in pending] == ["a", "b"]
+    assert pending[0].attempts == 0 and pending[0].call_data == {}
+
+
+def test_deleting_a_schedule_deletes_its_rows_but_not_shared_holidays(db):
+    schedule = Schedule.create(name="tmp")
+    Holiday.create(schedule=schedule, day=datetime.date(2026, 10, 1), kind="closed")
+    Holiday.create(day=datetime.date(2026, 10, 1), name="国庆节", kind="closed")
+    ScheduleHours.create(schedule=schedule, weekday=0, opens="08:00", closes="17:00")
+    schedule.delete_instance()
+    assert [h.name for h in Holiday.select()] == ["国庆节"]
+    assert ScheduleHours.select().where(ScheduleHours.schedule == schedule.id).count() == 0
+
+
+def test_billing_account_keeps_when_its_customer_goes(db):
+    customer = Customer.create(name="张三")
+    BillingAccount.create(account_no="20481357", company="heating", customer=customer,
+                          amount_due=Decimal("12.30"))
+    customer.delete_instance()
+    assert BillingAccount.get().customer is None

@@ -140,17 +140,37 @@ def test_agent_in_directory(tree):
     assert "default_password=default-secret-0815" in (dest / "vars.xml").read_text()
 
 
-def test_did_goes_to_the_socket_app_then_fails_open(tree):
-    dest, _ = tree
+def _did_actions(dest):
     root = parse(dest / "dialplan/public/50_did.xml")
     extensions = root.findall("extension")
     assert len(extensions) == 1          # the disabled DID is left out
-    condition = extensions[0].find("condition")
-    assert condition.get("expression") == r"^\+8610887766$"
-    actions = [(a.get("application"), a.get("data")) for a in condition]
+    return [(a.get("application"), a.get("data")) for a in extensions[0].find("condition")]
+
+
+def test_did_enters_the_compiled_flow_in_native_mode(tree):
+    dest, _ = tree
+    actions = _did_actions(dest)
     assert ("set", "hotline_did=+8610887766") in actions
+    assert actions[-1] == ("transfer", "flow_water_main XML hotline_flows")
+    assert "socket" not in [a for a, _ in actions]
+    entry = (dest / "dialplan/flows/00_entry.xml").read_text()
+    assert 'name="hotline_flows"' in entry and "hotline_fallback XML fallback" in entry
+
+
+def test_socket_mode_entry_goes_to_the_socket_app_then_fails_open(config, tmp_path):
+    from esl_apps.ivr.loader import load_flows
+    flow = tmp_path / "water_main.yaml"
+    flow.write_text("name: water_main\nentry: bye\nnodes:\n  bye: {verb: hangup}\n")
+    flows, errors = load_flows(flow)
+    assert not errors
+    config.ivr.mode = "socket"
+    dest = tmp_path / "socket-conf"
+    render_switch(config, dest, [AGENT], [DID], [QUEUE], flows=flows)
+    assert _did_actions(dest)[-1] == ("transfer", "flow_water_main XML hotline_flows")
+    root = parse(dest / "dialplan/flows/00_entry.xml")
+    ext = root.find("context/extension[@name='flow_water_main']")
+    actions = [(a.get("application"), a.get("data")) for a in ext.find("condition")]
     assert ("set", "hotline_flow=water_main") in actions
-    assert ("set", "hotline_language=zh_CN") in actions
     assert ("set", "hotline_app=ivr") in actions
     apps = [a for a, _ in actions]
     socket_at = apps.index("socket")

@@ -3,6 +3,15 @@
 mod_xml_cdr retries a failed post, so a record is upserted by call UUID: the
 same CDR posted twice leaves one row. A CDR that cannot be parsed gets a 400
 and is kept by mod_xml_cdr in its error-log directory for a later look.
+
+What the call left besides its record (IVR counts, a voicemail message, a callback
+request; webui.call_outcomes) is written in the same transaction as the record's
+INSERT and only when that INSERT made the row, so a retried post adds nothing.
+
+CallRecord.call_data holds the call's hotline_* channel variables without the
+prefix ("app", "flow", "path", "linetest_digit", ...), except the IVR's call data
+(hotline_data_<key>, hotline_data_<section>__<key>), which is under "ivr" by its
+own key: {"ivr": {"account": "...", "bill.amount_due": "..."}, "path": "...", ...}.
 """
 import datetime
 import hmac
@@ -12,9 +21,11 @@ from urllib.parse import unquote
 
 from flask import Blueprint, Response, current_app, request
 
-from db.models import CallRecord, database
+from db.models import CallRecord, database, utcnow
 from db.phone import try_e164
 from esl_apps.calllog import call_logger
+from esl_apps.ivr import calldata
+from webui.call_outcomes import ivr_data, record_outcomes
 
 log = logging.getLogger(__name__)
 bp = Blueprint("cdr", __name__, url_prefix="/api")
@@ -22,6 +33,7 @@ bp = Blueprint("cdr", __name__, url_prefix="/api")
 # Machine-to-machine routes: they check their own credentials, not a login.
 PUBLIC_ENDPOINTS = {"cdr.receive"}
 CALL_DATA_PREFIX = "hotline_"
+IVR_DATA_KEY = "ivr"  # call_data["ivr"]: the IVR's call data, {"bill.amount_due": ...}
 
 
 class CdrError(ValueError):
@@ -39,8 +51,9 @@ def _epoch(variables, name):
     return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).replace(tzinfo=None)
 
 
-def parse_cdr(xml_text: str, region: str = "CN") -> dict:
-    """The CallRecord fields carried by one mod_xml_cdr document."""
+def read_cdr(xml_text: str) -> tuple[dict, dict]:
+    """(variables, first caller profile) of one mod_xml_cdr document; variables
+    URL-decoded."""
     try:
         root = ET.fromstring(xml_text)
     except ET.ParseError as exc:
@@ -55,6 +68,18 @@ def parse_cdr(xml_text: str, region: str = "CN") -> dict:
     # Their fields are XML-escaped only (variables are URL-encoded as well).
     profiles = root.findall("callflow/caller_profile")
     first = {c.tag: c.text or "" for c in profiles[-1]} if profiles else {}
+    return v, first
+
+
+def call_data(variables: dict) -> dict:
+    data = {name[len(CALL_DATA_PREFIX):]: value for name, value in variables.items()
+            if name.startswith(CALL_DATA_PREFIX) and calldata.key_of(name) is None}
+    data[IVR_DATA_KEY] = ivr_data(variables)
+    return data
+
+
+def record_fields(v: dict, first: dict, region: str = "CN") -> dict:
+    """The CallRecord fields carried by a CDR's variables and first caller profile."""
     caller = first.get("caller_id_number") or v.get("sip_from_user", "")
     answer, end = _epoch(v, "answer_epoch"), _epoch(v, "end_epoch")
     context = v.get("user_context") or v.get("context", "")
@@ -74,9 +99,13 @@ def parse_cdr(xml_text: str, region: str = "CN") -> dict:
         "end_at": end,
         "hangup_cause": v.get("hangup_cause", "")[:64],
         "talk_seconds": int((end - answer).total_seconds()) if answer and end else None,
-        "call_data": {k[len(CALL_DATA_PREFIX):]: val for k, val in v.items()
-                      if k.startswith(CALL_DATA_PREFIX)},
+        "call_data": call_data(v),
     }
+
+
+def parse_cdr(xml_text: str, region: str = "CN") -> dict:
+    """The CallRecord fields carried by one mod_xml_cdr document."""
+    return record_fields(*read_cdr(xml_text), region)
 
 
 def _authorised() -> bool:
@@ -99,18 +128,27 @@ def receive():
     else:
         text = request.form.get("cdr", "")
     config = current_app.config["HOTLINE_CONFIG"]
+    region = config.locale.default_region
     try:
-        fields = parse_cdr(text, config.locale.default_region)
+        variables, first = read_cdr(text)
+        fields = record_fields(variables, first, region)
     except CdrError as exc:
         log.warning("rejected a CDR from %s: %s", request.remote_addr, exc)
         return Response(f"bad CDR: {exc}\n", 400)
-    if fields["start_at"] is None:
-        fields.pop("start_at")
+    cdr_start = fields.pop("start_at")
+    start = cdr_start or utcnow()
     with database.atomic():
-        updated = (CallRecord.update(**fields)
-                   .where(CallRecord.call_uuid == fields["call_uuid"]).execute())
-        if not updated:
-            CallRecord.create(**fields)
+        # ON CONFLICT DO NOTHING: a concurrent retry waits for this one, then adds nothing
+        new = (CallRecord.insert(start_at=start, **fields)
+               .on_conflict(action="nothing", conflict_target=[CallRecord.call_uuid])
+               .as_rowcount().execute())
+        if new:
+            record_outcomes(fields, variables, start, config.locale.timezone, region)
+        else:
+            if cdr_start is not None:
+                fields["start_at"] = cdr_start
+            (CallRecord.update(**fields)
+             .where(CallRecord.call_uuid == fields["call_uuid"]).execute())
     call_logger(__name__, fields["call_uuid"]).info(
-        "CDR stored (%s, %s)", fields["hangup_cause"], "updated" if updated else "new")
+        "CDR stored (%s, %s)", fields["hangup_cause"], "new" if new else "updated")
     return Response("ok\n", 200)

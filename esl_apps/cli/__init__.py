@@ -44,10 +44,12 @@ def main(ctx, config_path):
 
 
 def _register():
-    from esl_apps.cli import (check_cmd, db_cmds, flow_cmds, init_cmd, run_cmd, switch_cmds,
-                              user_cmds)
-    for module in (init_cmd, db_cmds, user_cmds, check_cmd, run_cmd, switch_cmds, flow_cmds):
+    from esl_apps.cli import (check_cmd, db_cmds, flow_cmds, init_cmd, prompt_cmds, run_cmd,
+                              switch_cmds, user_cmds)
+    for module in (init_cmd, db_cmds, user_cmds, check_cmd, run_cmd, switch_cmds, flow_cmds,
+                   prompt_cmds):
         module.register(main)
+    from esl_apps.cli import flow_try  # noqa: F401  (adds `flow try` to the flow group)
 
 
 _register()

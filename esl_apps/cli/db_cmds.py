@@ -1,4 +1,4 @@
-"""`hotline db upgrade|downgrade|status`."""
+"""`hotline db upgrade|downgrade|status|load-samples`."""
 import click
 
 from db import migrate
@@ -58,6 +58,20 @@ def status(state):
 def _current(db):
     applied = [name for name, done in migrate.status(db) if done]
     return applied[-1] if applied else None
+
+
+@db_group.command("load-samples")
+@click.pass_obj
+def load_samples(state):
+    """Load the sample bills the sample flows look up (account 20481357 and others)."""
+    from db.sample_data import load_sample_billing
+    from esl_apps.cli.common import open_current_database
+    db = open_current_database(state.config)
+    try:
+        added = load_sample_billing(db)
+    finally:
+        db.close()
+    click.echo(f"sample bills: {added} added")
 
 
 def register(group):

@@ -6,6 +6,7 @@ import click
 from db.connect import DatabaseError
 from esl_apps.cli import UserError
 from esl_apps.cli.common import open_current_database
+from esl_apps.ivr.loader import load_flows
 from esl_apps.switch_render import RenderError, freeswitch_args, render_switch
 
 AGENT_FIELDS = ("extension", "display_name", "sip_password")
@@ -50,12 +51,16 @@ def render(state, dest):
     except DatabaseError as exc:
         click.echo(f"hotline: warning: {exc}; rendering without agents, DIDs or queues", err=True)
         agents, dids, queues = [], [], []
+    flows, errors = load_flows(config.flows_dir, prompts_dir=config.dirs["prompts_dir"])
+    for error in errors:
+        click.echo(f"hotline: warning: {error} (flow left out)", err=True)
     try:
-        written = render_switch(config, dest, agents, dids, queues)
+        written = render_switch(config, dest, agents, dids, queues, flows=flows)
     except RenderError as exc:
         raise UserError(str(exc)) from None
     click.echo(f"wrote {len(written)} files to {dest} "
-               f"({len(agents)} agents, {len(dids)} DIDs, {len(queues)} queues)")
+               f"({len(agents)} agents, {len(dids)} DIDs, {len(queues)} queues, "
+               f"{len(flows)} flows)")
     click.echo("run: " + " ".join(freeswitch_args("freeswitch", config, dest)))
 
 

@@ -5,9 +5,12 @@ from typing import Annotated
 from pydantic import Field, PrivateAttr
 
 from esl_apps.ivr.verbs import Node
-from esl_apps.ivr.verbs.base import Language, Model, Name
+from esl_apps.ivr.verbs.base import Language, Matches, Model, Name
 
 SCHEMA_ID = "https://hotline.invalid/ivr-flow.schema.json"
+
+Did = Annotated[str, Matches(r"^\+?[0-9]{2,20}$",
+                             "{value!r} is not a phone number (digits, optional leading +)")]
 
 
 class Flow(Model):
@@ -15,7 +18,7 @@ class Flow(Model):
     description: str | None = None
     entry: Name = Field(..., description="the first node")
     language: Language = "zh"
-    dids: list[Annotated[str, Field(pattern=r"^\+?[0-9]{2,20}$")]] = Field(default_factory=list, description="numbers that start this flow")
+    dids: list[Did] = Field(default_factory=list, description="numbers that start this flow")
     nodes: dict[Name, Node] = Field(..., min_length=1)
 
     _path: Path | None = PrivateAttr(None)

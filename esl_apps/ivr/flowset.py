@@ -3,11 +3,13 @@
 `reload()` loads the directory again and swaps in, in one assignment, every
 flow that loaded cleanly; a flow whose new version has errors keeps its previous
 version. A flow whose subflow is not loaded (broken and never loaded before)
-keeps its previous version too, or is left out.
+keeps its previous version too, or is left out, and so does a new version that
+would close a subflow cycle with a previous version kept that way.
 """
 import logging
 
-from esl_apps.ivr.loader import FlowError, flow_refs, load_flows
+from esl_apps.ivr.loader import (FlowError, cycle_message, flow_refs, load_flows,
+                                 subflow_cycles)
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +40,30 @@ class FlowSet:
                                        or (flow.path and flow.path.resolve() in broken_files)):
                 log.warning("flow %s has errors; keeping the version loaded before", name)
                 merged[name] = flow
-        errors += self._drop_dangling(merged, old)
+        while more := self._drop_dangling(merged, old) + self._break_cycles(merged, old):
+            errors += more
         self.flows = merged
         log.info("loaded %d flow(s), %d error(s)", len(merged), len(errors))
         return errors
+
+    @staticmethod
+    def _break_cycles(merged, old) -> list[FlowError]:
+        """load_flows refused every cycle among the new versions; a previous version
+        kept can still close one with a new version, which then is not taken."""
+        errors = []
+        while True:
+            cycles = [(name, where, way) for name, where, way in subflow_cycles(merged)
+                      if merged[name] is not old.get(name)]
+            if not cycles:
+                return errors
+            name, where, way = cycles[0]
+            flow = merged[name]
+            line, column = flow._locate(where)
+            errors.append(FlowError(flow.path, line, column, cycle_message(where, way), name))
+            if name in old:
+                merged[name] = old[name]
+            else:
+                del merged[name]
 
     @staticmethod
     def _drop_dangling(merged, old) -> list[FlowError]:

@@ -6,6 +6,7 @@ against the other flows loaded with it (subflow names, flow names, DIDs). A
 flow with any error is rejected whole; the others load.
 """
 import logging
+import re
 import types
 import typing
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from esl_apps.ivr import graph
 from esl_apps.ivr.flow import Flow
 from esl_apps.ivr.verbs import VERBS
-from esl_apps.ivr.verbs.base import NAME_PATTERN
+from esl_apps.ivr.verbs.base import outcome_name
 
 log = logging.getLogger(__name__)
 
@@ -95,11 +96,12 @@ def parse(source: Source) -> None:
         source.root = loader.get_single_node()
         if source.root is not None:
             _duplicate_keys(source, source.root)
+            _same_outcomes(source, source.root)
             source.data = loader.construct_document(source.root)
     except yaml.MarkedYAMLError as exc:
         message = f"YAML syntax error: {exc.problem}"
         if exc.context:
-            message += f" ({exc.context})"
+            message += f" ({_context(exc)})"
         source.mark_error(exc.problem_mark or exc.context_mark, message)
     except yaml.YAMLError as exc:
         source.mark_error(None, f"YAML error: {exc}")
@@ -110,18 +112,63 @@ def parse(source: Source) -> None:
                           "expected a mapping with name, entry and nodes")
 
 
+def _context(exc) -> str:
+    """PyYAML's "while parsing a flow mapping", said with where that mapping started."""
+    match = re.match(r"while (?:parsing|scanning) an? (?:flow |block )?(.+)$", exc.context)
+    if exc.context_mark is None or match is None:
+        return exc.context
+    mark = exc.context_mark
+    return f"the {match[1]} started at {mark.line + 1}:{mark.column + 1}"
+
+
 def _duplicate_keys(source, node):
     if isinstance(node, yaml.MappingNode):
-        seen = set()
+        seen = {}
         for key, value in node.value:
             if isinstance(key, yaml.ScalarNode):
                 if key.value in seen:
-                    source.mark_error(key.start_mark, f"duplicate key '{key.value}'")
-                seen.add(key.value)
+                    source.mark_error(key.start_mark, f"duplicate key '{key.value}' (first at "
+                                                      f"line {seen[key.value].line + 1})")
+                seen.setdefault(key.value, key.start_mark)
             _duplicate_keys(source, value)
     elif isinstance(node, yaml.SequenceNode):
         for item in node.value:
             _duplicate_keys(source, item)
+
+
+def _mapping_items(node):
+    return node.value if isinstance(node, yaml.MappingNode) else []
+
+
+def _same_outcomes(source, root):
+    """Outcome keys that differ in the file but name the same outcome: YAML reads
+    yes, on and True all as true, and 1 and "1" are both outcome '1'."""
+    constructor = yaml.constructor.SafeConstructor()
+    for key, nodes in _mapping_items(root):
+        if key.value != "nodes":
+            continue
+        for node_key, node in _mapping_items(nodes):
+            for field, transitions in _mapping_items(node):
+                if field.value != "next":
+                    continue
+                seen = {}
+                for outcome, _target in _mapping_items(transitions):
+                    if not isinstance(outcome, yaml.ScalarNode):
+                        continue
+                    try:
+                        name = outcome_name(constructor.construct_object(outcome))
+                    except yaml.YAMLError:
+                        continue
+                    first = seen.setdefault(name, outcome)
+                    if first is not outcome and first.value != outcome.value:
+                        source.mark_error(outcome.start_mark, (
+                            f"node '{node_key.value}': outcomes '{_spelling(first)}' and "
+                            f"'{_spelling(outcome)}' both mean '{name}'"))
+
+
+def _spelling(node) -> str:
+    quote = node.style if node.style in ("'", '"') else ""
+    return f"{quote}{node.value}{quote}"
 
 
 def _unwrap(tp):
@@ -187,9 +234,10 @@ def _schema_error(source, err):
         message = f"missing key '{path[-1]}'"
         message = f"{parent}: {message}" if parent else message
         path.pop()
-    elif kind == "string_pattern_mismatch" and err["ctx"]["pattern"] == NAME_PATTERN:
-        message = (f"{dotted}: {err['input']!r} is not a name (letters, digits and _, "
-                   "not starting with a digit)")
+    elif kind == "model_attributes_type" and len(path) == 2 and path[0] == "nodes":
+        verb = err["input"] if isinstance(err["input"], str) and err["input"] in VERBS \
+            else "hangup"
+        message = f"node '{path[1]}' must be a mapping with a verb, e.g. {{verb: {verb}}}"
     else:
         message = f"{dotted}: " + err["msg"].removeprefix("Value error, ")
         if kind not in ("value_error",) and not isinstance(err.get("input"), (dict, list)):
@@ -226,6 +274,44 @@ def flow_refs(flow: Flow):
             yield ("nodes", node_name, "flow"), "subflow", node.flow
         elif node.verb == "transfer" and node.to == "flow":
             yield ("nodes", node_name, "target"), "flow", node.target
+
+
+def subflow_cycles(flows: dict) -> list[tuple[str, tuple, list[str]]]:
+    """(flow name, path of the subflow node, [flow, ..., flow]) for every subflow
+    node that leads back to its own flow. Only `subflow` counts: a transfer to a
+    flow does not come back, so it may loop."""
+    calls = {name: [(where, target) for where, kind, target in flow_refs(flow)
+                    if kind == "subflow" and target in flows]
+             for name, flow in flows.items()}
+    found = []
+    for name in flows:
+        for where, target in calls[name]:
+            way = _path_to(calls, target, name)
+            if way is not None:
+                found.append((name, where, [name] + way))
+    return found
+
+
+def _path_to(calls, start, goal) -> list[str] | None:
+    """The shortest chain of subflow calls from flow `start` to flow `goal`."""
+    before, todo = {start: None}, [start]
+    for name in todo:
+        if name == goal:
+            way = []
+            while name is not None:
+                way.append(name)
+                name = before[name]
+            return way[::-1]
+        for _where, target in calls[name]:
+            if target not in before:
+                before[target] = name
+                todo.append(target)
+    return None
+
+
+def cycle_message(where, way) -> str:
+    return (f"node '{where[1]}': subflow cycle: {' -> '.join(way)} (a subflow may not "
+            "call itself, even through others)")
 
 
 def flow_files(paths) -> list[Path]:
@@ -266,6 +352,8 @@ def load_flows(*paths, prompts_dir=None):
         for where, kind, name in flow_refs(flow):
             if name not in names:
                 source.error(where, f"node '{where[1]}': unknown {kind} '{name}'")
+    for name, where, way in subflow_cycles({name: s.flow for name, s in first.items()}):
+        first[name].error(where, cycle_message(where, way))
     flows, errors = {}, []
     for source in sources:
         errors += sorted(source.errors, key=lambda e: (e.line, e.column))

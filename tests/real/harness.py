@@ -119,12 +119,13 @@ class CdrReceiver:
 class RealSwitch:
     """RealSwitch(tmp_path, agents=..., dids=..., queues=..., freeswitch={...}, log={...}).
 
-    Keyword arguments other than agents/dids/queues/connect_watchdog/receive_cdrs are
+    `flows` are loaded IVR flows to compile into the dialplan.
+    Keyword arguments other than agents/dids/queues/flows/connect_watchdog/receive_cdrs are
     config sections merged over the generated ones. With receive_cdrs=True a
     CdrReceiver takes the web port (so no `hotline run` beside it): `self.cdrs`."""
 
     def __init__(self, tmp_path, agents=(), dids=(), queues=(), connect_watchdog=30,
-                 receive_cdrs=False, **config_overrides):
+                 receive_cdrs=False, flows=None, **config_overrides):
         self.root = Path(tmp_path)
         self.binary = freeswitch_binary()
         rtp_start = random.randrange(20000, 38000, 2)
@@ -151,6 +152,7 @@ class RealSwitch:
         self.start_seconds = None
         self.receive_cdrs = receive_cdrs
         self.cdrs = None
+        self.flows = flows or {}
         self.render(agents, dids, queues)
 
     # -- ports and paths
@@ -185,7 +187,7 @@ class RealSwitch:
     # -- life cycle
     def render(self, agents=(), dids=(), queues=()):
         return render_switch(self.config, self.conf_dir, list(agents), list(dids), list(queues),
-                             connect_watchdog=self.connect_watchdog)
+                             flows=self.flows, connect_watchdog=self.connect_watchdog)
 
     def start(self, timeout=START_TIMEOUT):
         if self.receive_cdrs and self.cdrs is None:

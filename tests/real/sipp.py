@@ -89,6 +89,49 @@ def scenario(digits: str = "", caller: str = "13800138000", caller_name: str = "
     return "".join(parts) + "</scenario>\n"
 
 
+OK_TO_REQUEST = OK_TO_BYE
+
+
+def stepped_scenario(groups, caller: str = "13800138000", caller_name: str = "SIPp",
+                     gap_ms: int = 300, step_timeout_ms: int = 60000) -> str:
+    """A caller driven by the test: before each group of digits it waits for a SIP
+    INFO (the test sends one with `uuid_send_info` when the switch is ready for
+    input), answers 200 and presses the group. One more INFO makes it hang up.
+    The gaps inside a group only space the RFC 2833 digits (see FIELD-NOTES); no
+    pause follows a group, since an INFO that arrives during a pause aborts SIPp.
+    The switch needs no RTP after the digits (no media timeout is configured)."""
+    who = {"caller": caller, "caller_name": caller_name}
+    audio = PLAY.format(pcaps=PCAPS, pcap="g711a.pcap")
+    parts = ['<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="stepped caller">\n',
+             # FreeSWITCH sends INFO only to peers that announce they take it
+             _send(_request("INVITE", 1, tail="X-FS-Support: send_info\n" + SDP, **who),
+                   retrans=True), ANSWERED,
+             _send(_request("ACK", 1, tail="Content-Length: 0\n", **who)), audio]
+    for group in groups:
+        parts += [f'  <recv request="INFO" timeout="{step_timeout_ms}"/>\n', _send(OK_TO_REQUEST)]
+        for i, digit in enumerate(group):
+            if i:
+                parts.append(f'  <pause milliseconds="{gap_ms}"/>\n')
+            parts.append(PLAY.format(pcaps=PCAPS, pcap=DIGIT_PCAP[digit]))
+    parts += [f'  <recv request="INFO" timeout="{step_timeout_ms}"/>\n', _send(OK_TO_REQUEST),
+              _send(_request("BYE", 2, tail="Content-Length: 0\n", **who), retrans=True),
+              '  <recv response="200"/>\n']
+    return "".join(parts) + "</scenario>\n"
+
+
+def start(workdir: Path, port: int, number: str, sip_port: int, media_port: int,
+          scenario_text: str, timeout: float = 120) -> subprocess.Popen:
+    """SIPp in the background, for a test that steers the call while it runs."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / f"stepped-{number}.xml"
+    path.write_text(scenario_text, encoding="ascii")
+    cmd = [sipp_binary(), f"127.0.0.1:{port}", "-sf", str(path), "-s", number, "-m", "1",
+           "-i", "127.0.0.1", "-p", str(sip_port), "-mp", str(media_port), "-nostdin",
+           "-timeout", f"{int(timeout)}s", "-timeout_error", "-trace_err", "-trace_msg"]
+    return subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+
+
 def call(workdir: Path, port: int, number: str, sip_port: int, media_port: int,
          timeout: float = 60, **scenario_args) -> subprocess.CompletedProcess:
     """Place one call to number@127.0.0.1:port; SIPp's exit status 0 means it went as scripted."""

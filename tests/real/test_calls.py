@@ -8,6 +8,7 @@ import pytest
 
 from db.connect import bind, open_database
 from db.models import CallRecord
+from esl_apps.ivr.loader import load_flows
 from tests.real import sipp
 from tests.real.baresip import AgentPhone, baresip_binary
 from tests.real.harness import free_port
@@ -114,12 +115,40 @@ def test_socket_server_down_takes_the_fail_open_route(switch, watcher, tmp_path)
     assert hangup["variable_hangup_cause"] == "NORMAL_CLEARING"
 
 
-def test_app_missing_takes_the_fail_open_route(switch, hotline, watcher, tmp_path):
-    """Hotline runs but has no app for the call: it lets go, the dialplan carries on."""
+def test_unknown_flow_takes_the_fail_open_route(switch, watcher, tmp_path):
+    """Native mode: the DID names a flow that is not loaded; the entry context's
+    catch-all sends the caller to the fallback queue."""
     place_call(switch, tmp_path, DID)
     uuid, hangup, _steps = call_events(watcher, DID)
     assert hangup["variable_hotline_route"] == "fallback"
-    assert f"[{uuid}] no app named 'ivr'" in hotline.output()
+
+
+def test_socket_mode_app_without_the_flow_takes_the_fail_open_route(real_switch_factory,
+                                                                     tmp_path):
+    """Socket mode: the switch knows flow `main`, but Hotline's flows directory
+    does not have it (any more): the app lets go and the caller is queued."""
+    flow = tmp_path / "flows" / "main.yaml"
+    flow.parent.mkdir()
+    flow.write_text("name: main\nentry: bye\nnodes:\n  bye: {verb: hangup}\n")
+    flows, errors = load_flows(flow)
+    assert not errors
+    empty = tmp_path / "no-flows"
+    empty.mkdir()
+    switch = real_switch_factory(
+        agents=[AGENT], dids=[{"number": DID, "flow": "main", "language": "zh_CN"}],
+        queues=[{"name": "default", "max_wait_time_with_no_agent": 1,
+                 "max_wait_time_with_no_agent_time_reached": 1}],
+        flows=flows, ivr={"mode": "socket", "flows_dir": str(empty)}).start()
+    hotline = HotlineProcess(switch).start()
+    watcher = EventWatcher(switch)
+    try:
+        place_call(switch, tmp_path, DID)
+        uuid, hangup, _steps = call_events(watcher, DID)
+        assert hangup["variable_hotline_route"] == "fallback"
+        assert f"[{uuid}] flow main is not loaded; fallback" in hotline.output()
+    finally:
+        watcher.close()
+        hotline.stop()
 
 
 @pytest.mark.skipif(baresip_binary() is None, reason="baresip not installed")

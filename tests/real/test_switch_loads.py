@@ -11,6 +11,8 @@ from urllib.parse import unquote
 
 import pytest
 
+from esl_apps.ivr.loader import load_flows
+
 from esl_apps.wire import read_frame
 from tests.real.harness import CdrReceiver, Esl, EslError
 
@@ -112,11 +114,18 @@ def _hotline_cdr(cdrs, timeout=30):
 
 
 @pytest.fixture
-def fail_open_switch(real_switch_factory):
+def fail_open_switch(real_switch_factory, tmp_path):
+    """Socket mode: the DID's flow `main` is handed to the socket app."""
+    flow = tmp_path / "main.yaml"
+    flow.write_text("name: main\nentry: bye\nnodes:\n  bye: {verb: hangup}\n")
+    flows, errors = load_flows(flow)
+    assert not errors
+
     def make(**kwargs):
         switch = real_switch_factory(
             dids=[{"number": DID, "flow": "main", "language": "zh_CN"}],
-            queues=QUICK_FALLBACK, receive_cdrs=True, **kwargs)
+            queues=QUICK_FALLBACK, receive_cdrs=True, flows=flows, ivr={"mode": "socket"},
+            **kwargs)
         _prompt(switch.config.dirs["prompts_dir"] / "fallback" / "please_call_later.wav")
         switch.start()
         return switch, switch.cdrs

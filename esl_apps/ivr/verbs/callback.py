@@ -13,4 +13,11 @@ class Callback(Verb):
     confirm: Prompt | None = None
 
 
+    def run(self, step):
+        step.call.set_var("hotline_callback_queue", self.queue)
+        step.call.set_var("hotline_callback_number", step.expand(self.number))
+        step.play(self.confirm)
+        return "done"
+
+
 VERB = Callback

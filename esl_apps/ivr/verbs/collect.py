@@ -3,7 +3,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from esl_apps.ivr.verbs.base import Name, Prompt, Regex, Verb
+from esl_apps.ivr.verbs.base import DataKey, Prompt, Regex, Verb
+from esl_apps.ivr.digits import collect_regex
 
 
 class Collect(Verb):
@@ -18,7 +19,7 @@ class Collect(Verb):
     retries: int = Field(3, ge=1, le=10)
     pattern: Regex | None = None
     invalid_prompt: Prompt | None = None
-    store: Name
+    store: DataKey
 
     @field_validator("max")
     @classmethod
@@ -26,6 +27,20 @@ class Collect(Verb):
         if value < info.data.get("min", 1):
             raise ValueError(f"max ({value}) is less than min ({info.data['min']})")
         return value
+
+
+    def regex(self) -> str:
+        return collect_regex(self.min, self.max, self.pattern)
+
+    def run(self, step):
+        got = step.call.read(step.audio(self.prompt), step.audio(self.invalid_prompt),
+                             minimum=1, maximum=self.max, tries=self.retries,
+                             timeout=self.timeout, terminators=self.terminator,
+                             regex=self.regex())
+        if got.digits:
+            step.set_data(self.store, got.digits)
+            return "done"
+        return "invalid" if got.invalid else "no_input"
 
 
 VERB = Collect

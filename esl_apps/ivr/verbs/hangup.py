@@ -12,4 +12,9 @@ class Hangup(Verb):
     cause: Literal["NORMAL_CLEARING", "USER_BUSY", "CALL_REJECTED"] = "NORMAL_CLEARING"
 
 
+    def run(self, step):
+        step.call.hangup(self.cause)
+        step.leave("hangup", self.cause)
+
+
 VERB = Hangup

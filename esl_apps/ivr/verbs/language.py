@@ -11,4 +11,9 @@ class Language(Verb):
     language: LanguageCode
 
 
+    def run(self, step):
+        step.set_language(self.language)
+        return "done"
+
+
 VERB = Language

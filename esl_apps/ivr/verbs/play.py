@@ -9,4 +9,9 @@ class Play(Verb, Prompt):
     verb: Literal["play"]
 
 
+    def run(self, step):
+        step.play(self)
+        return "done"
+
+
 VERB = Play

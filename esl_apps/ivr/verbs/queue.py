@@ -13,4 +13,10 @@ class Queue(Verb):
     queue: Name
 
 
+    def run(self, step):
+        if step.call.queue(self.queue) == "answered":
+            step.leave("queue", self.queue)
+        return "timeout"
+
+
 VERB = Queue

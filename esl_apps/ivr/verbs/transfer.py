@@ -28,4 +28,10 @@ class Transfer(Verb):
         return value
 
 
+    def run(self, step):
+        if step.call.transfer(self.to, self.target):  # "flow" is the runner's
+            step.leave("transfer", f"{self.to} {self.target}")
+        return "error"
+
+
 VERB = Transfer

@@ -16,4 +16,10 @@ class Voicemail(Verb):
     max_seconds: int = Field(120, ge=5, le=600)
 
 
+    def run(self, step):
+        step.play(self.greeting)
+        step.call.voicemail(self.box, self.max_seconds)
+        step.leave("voicemail", self.box)
+
+
 VERB = Voicemail

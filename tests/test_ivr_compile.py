@@ -1,0 +1,232 @@
+"""Flows compiled to dialplan: what each verb becomes, and that it reads like the
+runtime (the same applications, arguments and regexes)."""
+import os
+import time
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from esl_apps.ivr.compile import (ENTRY_CONTEXT, FALLBACK, CompileError, FlowCompiler, Target,
+                                  compile_flows, context_name, version)
+from esl_apps.ivr.loader import load_flows
+from esl_apps.paths import data_dir
+from tests.ivr_session import flows_from
+
+HEAD = "name: f\nentry: start\nlanguage: zh\ndids: ['88001234']\nnodes:\n"
+
+
+@pytest.fixture
+def target(tmp_path):
+    return Target(prompts_dir=tmp_path / "prompts", recordings_dir=tmp_path / "rec",
+                  socket_port=18084)
+
+
+def compiled(tmp_path, target, nodes, **more):
+    flows_dir = tmp_path / "flows"
+    flows_dir.mkdir(exist_ok=True)
+    flows = flows_from(flows_dir, f=HEAD + nodes, **more)
+    compile_flows(flows, target, tmp_path / "dialplan")
+    return flows, FlowCompiler(flows, target)
+
+
+def extensions(tmp_path, flows, name="f", language="zh"):
+    path = tmp_path / "dialplan/flows" / f"{name}.{version(flows[name])}.xml"
+    root = ET.parse(path).getroot()
+    context = root.find(f"context[@name='{context_name(name, version(flows[name]), language)}']")
+    return {e.get("name"): e for e in context.findall("extension")}
+
+
+def actions(ext, tag="action"):
+    last = ext.findall("condition")[-1]
+    return [(a.get("application"), a.get("data")) for a in last.findall(tag)]
+
+
+def conditions(ext):
+    return [(c.get("field"), c.get("expression")) for c in ext.findall("condition")]
+
+
+def test_samples_compile_to_well_formed_xml(tmp_path, target):
+    flows, errors = load_flows(data_dir("ivr_flows"))
+    assert not errors
+    written = compile_flows(flows, target, tmp_path)
+    for path in written:
+        ET.parse(path)
+    assert {p.name.split(".")[0] for p in written} >= set(flows) | {"00_entry"}
+    assert (target.recordings_dir / "voicemail" / "repairs").is_dir()
+
+
+def test_menu_reads_like_the_runtime(tmp_path, target):
+    flows, _ = compiled(tmp_path, target, """
+  start:
+    verb: menu
+    prompt: {text: {zh: 请按1, en: Press 1}}
+    timeout: 4
+    retries: 2
+    store: choice
+    next: {"1": a, "#": a, timeout: b, invalid: return}
+  a: {verb: hangup}
+  b: {verb: hangup}
+""")
+    ext = extensions(tmp_path, flows)
+    ctx = context_name("f", version(flows["f"]), "zh")
+    pagd = dict(actions(ext["n_start"]))["play_and_get_digits"].split()
+    assert pagd[:5] == ["1", "1", "2", "4000", "none"]
+    assert pagd[5].startswith(str(target.prompts_dir / "tts" / "zh"))
+    assert pagd[6] == "silence_stream://250" and pagd[7] == "hotline_input"
+    assert pagd[8] == r"^[\#1]$" and pagd[9] == "4000"
+    assert conditions(ext["o_start_0"])[1] == ("${hotline_input}", "^1$")
+    assert actions(ext["o_start_0"]) == [("set", "hotline_data_choice=1"),
+                                         ("transfer", f"n_a XML {ctx}")]
+    assert conditions(ext["o_start_2"])[1] == ("${hotline_input_invalid}", ".")
+    assert actions(ext["o_start_2"]) == [("transfer", f"r_return XML {ctx}")]
+    assert actions(ext["o_start_3"]) == [("transfer", f"n_b XML {ctx}")]
+    en = extensions(tmp_path, flows, language="en")
+    assert "/tts/en/" in dict(actions(en["n_start"]))["play_and_get_digits"]
+
+
+def test_collect_uses_the_runtime_regex_and_stores(tmp_path, target):
+    flows, _ = compiled(tmp_path, target, """
+  start:
+    verb: collect
+    prompt: {text: {zh: 请输入户号}}
+    min: 6
+    max: 12
+    pattern: "^[0-9]+$"
+    store: account
+    next: {done: a, no_input: a, invalid: a}
+  a: {verb: hangup}
+""")
+    ext = extensions(tmp_path, flows)
+    regex = flows["f"].nodes["start"].regex()
+    assert dict(actions(ext["n_start"]))["play_and_get_digits"].split()[8] == regex
+    assert conditions(ext["o_start_0"])[1] == ("${hotline_input}", regex)
+    assert actions(ext["o_start_0"])[0] == ("set", "hotline_data_account=${hotline_input}")
+
+
+def test_say_checks_the_value_then_speaks_through_zh_cn(tmp_path, target):
+    flows, _ = compiled(tmp_path, target, """
+  start: {verb: say, kind: money, value: "${bill.amount_due}", next: {done: d, error: bad}}
+  d: {verb: say, kind: date, value: "${bill.due}", language: en, next: {done: bad}}
+  bad: {verb: hangup}
+""")
+    ext = extensions(tmp_path, flows)
+    assert conditions(ext["n_start"])[1] == ("${hotline_data_bill__amount_due}",
+                                            r"^-?[0-9]+(\.[0-9]{1,2})?$")
+    assert ("say", "zh_CN CURRENCY PRONOUNCED ${hotline_data_bill__amount_due}") in \
+        actions(ext["n_start"])
+    assert ("set", f"sound_prefix={target.prompts_dir}/say/zh") in actions(ext["n_start"])
+    assert actions(ext["n_start"], "anti-action")[-1][0] == "transfer"
+    assert ("say", "en CURRENT_DATE PRONOUNCED ${strepoch(${hotline_data_bill__due} 12:00:00)}") \
+        in actions(ext["n_d"])
+
+
+def test_branch_is_one_extension_per_case_in_order(tmp_path, target):
+    flows, _ = compiled(tmp_path, target, """
+  start:
+    verb: branch
+    cases:
+      vip: {caller_prefix: ["+86139"], did: ["88001234"]}
+      open: {business_hours: default}
+      repair: {data: {key: ticket.kind, equals: "a.b"}}
+    next: {vip: a, open: a, repair: a, default: a}
+  a: {verb: hangup}
+""")
+    ext = extensions(tmp_path, flows)
+    assert conditions(ext["n_start_0"])[1:] == [("caller_id_number", r"^(\+86139)"),
+                                                ("${hotline_did}", "^(88001234)$")]
+    # never pushed (Hotline down since the switch started) counts as open: fail-open
+    assert conditions(ext["n_start_1"])[1:] == [("${hotline_open_default}", "^(true)?$")]
+    assert conditions(ext["n_start_2"])[1:] == [("${hotline_data_ticket__kind}", r"^a\.b$")]
+    assert len(conditions(ext["n_start_3"])) == 1
+
+
+def test_lookup_hands_over_to_the_socket_app_and_fails_open_to_error(tmp_path, target):
+    flows, _ = compiled(tmp_path, target, """
+  start:
+    verb: lookup
+    sql: {query: "SELECT 1 AS one"}
+    store: r
+    next: {done: a, not_found: a, error: sorry}
+  a: {verb: hangup}
+  sorry: {verb: hangup}
+""")
+    ctx = context_name("f", version(flows["f"]), "zh")
+    steps = actions(extensions(tmp_path, flows)["n_start"])
+    assert ("set", "hotline_app=ivr") in steps and ("set", "hotline_resume=f:start") in steps
+    assert ("set", f"hotline_context={ctx}") in steps
+    assert ("sched_transfer", f"+30 n_sorry XML {ctx}") in steps
+    assert steps[-2:] == [("socket", "127.0.0.1:18084 async full"),
+                          ("transfer", f"n_sorry XML {ctx}")]
+
+
+def test_language_subflow_and_return(tmp_path, target):
+    sub = "name: sub\nentry: s\nnodes:\n  s: {verb: play, text: {zh: 子, en: sub}, next: {done: return}}\n"
+    flows, _ = compiled(tmp_path, target, """
+  start: {verb: language, language: en, next: {done: call}}
+  call: {verb: subflow, flow: sub, next: {done: bye}}
+  bye: {verb: hangup}
+""", sub=sub)
+    zh, en = extensions(tmp_path, flows), extensions(tmp_path, flows, language="en")
+    en_ctx = context_name("f", version(flows["f"]), "en")
+    sub_en = context_name("sub", version(flows["sub"]), "en")
+    assert actions(zh["n_start"])[-1] == ("transfer", f"n_call XML {en_ctx}")
+    assert actions(en["n_call"])[1:] == [("set", f"hotline_ret_sub=n_bye XML {en_ctx}"),
+                                         ("transfer", f"n_s XML {sub_en}")]
+    back = extensions(tmp_path, flows, "sub", "en")["r_return"]
+    assert actions(back) == [("transfer", "${hotline_ret_sub}")]
+    assert actions(back, "anti-action") == [("transfer", FALLBACK)]
+
+
+def test_entry_and_dids(tmp_path, target):
+    flows, _ = compiled(tmp_path, target, "  start: {verb: hangup}\n")
+    entry = ET.parse(tmp_path / "dialplan/flows/00_entry.xml").getroot().find("context")
+    assert entry.get("name") == ENTRY_CONTEXT
+    names = [e.get("name") for e in entry.findall("extension")]
+    assert names == ["flow_f_en", "flow_f_zh", "flow_unknown"]   # the flow's own language last
+    zh = entry.find("extension[@name='flow_f_zh']")
+    assert len(conditions(zh)) == 1 and ("answer", "") in actions(zh)
+    assert actions(zh)[-1] == ("transfer", f"n_start XML {context_name('f', version(flows['f']), 'zh')}")
+    dids = ET.parse(tmp_path / "dialplan/public/55_flow_dids.xml").getroot()
+    ext = dids.find("extension")
+    assert conditions(ext) == [("destination_number", r"^\+?88001234$")]
+    assert actions(ext)[-1] == ("transfer", f"flow_f XML {ENTRY_CONTEXT}")
+
+
+def test_socket_mode_entry_hands_the_flow_to_the_app(tmp_path, target):
+    target.mode = "socket"
+    compiled(tmp_path, target, "  start: {verb: hangup}\n")
+    entry = ET.parse(tmp_path / "dialplan/flows/00_entry.xml").getroot()
+    steps = actions(entry.find("context/extension[@name='flow_f']"))
+    assert ("set", "hotline_app=ivr") in steps
+    assert steps[-2:] == [("socket", "127.0.0.1:18084 async full"), ("transfer", FALLBACK)]
+
+
+def test_an_edit_is_a_new_version_and_the_old_one_stays_a_while(tmp_path, target):
+    flows, _ = compiled(tmp_path, target, "  start: {verb: hangup}\n")
+    old = tmp_path / "dialplan/flows" / f"f.{version(flows['f'])}.xml"
+    (tmp_path / "flows/f.yaml").write_text(HEAD + "  start: {verb: hangup, cause: USER_BUSY}\n")
+    new_flows, _ = load_flows(tmp_path / "flows")
+    compile_flows(new_flows, target, tmp_path / "dialplan")
+    assert version(new_flows["f"]) != version(flows["f"])
+    assert old.exists()          # calls in progress keep their version
+    hour_ago = time.time() - 3700
+    os.utime(old, (hour_ago, hour_ago))
+    compile_flows(new_flows, target, tmp_path / "dialplan")
+    assert not old.exists()
+
+
+def test_values_that_could_reach_the_preprocessor_are_refused(tmp_path, target):
+    with pytest.raises(CompileError, match="cannot go into the dialplan"):
+        compiled(tmp_path, target, """
+  start: {verb: set, section: a, key: b, value: "x $${hack}", next: {done: bye}}
+  bye: {verb: hangup}
+""")
+
+
+def test_xml_special_characters_are_escaped(tmp_path, target):
+    flows, _ = compiled(tmp_path, target, """
+  start: {verb: set, section: a, key: b, value: "<\\"&'>", next: {done: bye}}
+  bye: {verb: hangup}
+""")
+    assert actions(extensions(tmp_path, flows)["n_start"])[1] == (
+        "set", "hotline_data_a__b=<\"&'>")
