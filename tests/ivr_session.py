@@ -57,7 +57,7 @@ class FakeSession:
     def set_var(self, name, value):
         self.variables[name] = value
 
-    def queue(self, queue):
+    def queue(self, queue, callback_key=None):
         self._act("queue", queue)
         return self.queue_result
 

@@ -75,7 +75,14 @@ def test_native_mode_runs_the_lookup_and_hands_the_call_back(make_server, caplog
     caplog.set_level(logging.INFO)
     server, _ = make_server(native=True)
     commands = dial(server, FakeCall("outbound_ivr_lookup"))
-    assert executed(commands) == ["sched_cancel", "set", "set", "set", "transfer"]
+    apps = executed(commands)
+    assert apps[0] == "sched_cancel" and apps[-1] == "transfer"
+    assert set(apps[1:-1]) == {"set"}
+    sent = "\n".join(commands)
+    assert "hotline_data_bill__amount_due=1234.5" in sent
+    # the lookup's data goes to the agent's leg too
+    assert re.search(r"cc_export_vars=.*hotline_data_bill__amount_due,"
+                     r"hotline_data_bill__due_date", sent)
     transfer = commands[-2] if commands[-1] == "exit" else commands[-1]
     assert re.search(r"execute-app-arg: n_bill_intro XML hl_heating_main_\w+_zh", transfer)
     assert "flow heating_main ended: handback heating_main:bill_intro" in caplog.text

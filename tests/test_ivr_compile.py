@@ -75,8 +75,10 @@ def test_menu_reads_like_the_runtime(tmp_path, target):
     assert pagd[6] == "silence_stream://250" and pagd[7] == "hotline_input"
     assert pagd[8] == r"^[\#1]$" and pagd[9] == "4000"
     assert conditions(ext["o_start_0"])[1] == ("${hotline_input}", "^1$")
-    assert actions(ext["o_start_0"]) == [("set", "hotline_data_choice=1"),
-                                         ("transfer", f"n_a XML {ctx}")]
+    assert actions(ext["o_start_0"]) == [
+        ("set", "hotline_data_choice=1"),
+        ("set", "cc_export_vars=${cc_export_vars},hotline_data_choice"),   # to the agent's leg
+        ("transfer", f"n_a XML {ctx}")]
     assert conditions(ext["o_start_2"])[1] == ("${hotline_input_invalid}", ".")
     assert actions(ext["o_start_2"]) == [("transfer", f"r_return XML {ctx}")]
     assert actions(ext["o_start_3"]) == [("transfer", f"n_b XML {ctx}")]
@@ -157,6 +159,34 @@ def test_lookup_hands_over_to_the_socket_app_and_fails_open_to_error(tmp_path, t
     assert ("sched_transfer", f"+30 n_sorry XML {ctx}") in steps
     assert steps[-2:] == [("socket", "127.0.0.1:18084 async full"),
                           ("transfer", f"n_sorry XML {ctx}")]
+
+
+def test_queue_outcomes_survey_callback_and_overflow(tmp_path, target):
+    flows, _ = compiled(tmp_path, target, """
+  start: {verb: queue, queue: repairs, callback_key: "1",
+          next: {answered: rate, callback: cb, timeout: vm}}
+  rate: {verb: transfer, to: flow, target: f}
+  cb: {verb: callback, queue: repairs, next: {done: bye}}
+  vm: {verb: voicemail, box: repairs}
+  bye: {verb: hangup}
+""")
+    ext = extensions(tmp_path, flows)
+    ctx = context_name("f", version(flows["f"]), "zh")
+    steps = actions(ext["n_start"])
+    assert ("set", "hangup_after_bridge=false") in steps and ("set", "cc_exit_keys=1") in steps
+    assert ("callcenter", "repairs@default") in steps
+    assert (conditions(ext["o_start_0"])[1], actions(ext["o_start_0"])) == (
+        ("${cc_cause}", "^answered$"), [("transfer", f"n_rate XML {ctx}")])
+    assert (conditions(ext["o_start_1"])[1], actions(ext["o_start_1"])) == (
+        ("${cc_cancel_reason}", "^EXIT_WITH_KEY$"), [("transfer", f"n_cb XML {ctx}")])
+    assert actions(ext["o_start_2"]) == [("transfer", f"n_vm XML {ctx}")]
+
+
+def test_queue_answered_unmapped_hangs_up(tmp_path, target):
+    flows, _ = compiled(tmp_path, target, "  start: {verb: queue, queue: q}\n")
+    ext = extensions(tmp_path, flows)
+    assert actions(ext["o_start_0"]) == [("hangup", "NORMAL_CLEARING")]
+    assert actions(ext["o_start_2"]) == [("transfer", FALLBACK)]
 
 
 def test_language_subflow_and_return(tmp_path, target):

@@ -264,10 +264,35 @@ def test_queue_answered_ends_the_flow_and_timeout_goes_on(tmp_path):
   start: {verb: queue, queue: default, next: {timeout: vm}}
   vm: {verb: voicemail, box: default}
 """
-    answered, _ = run(tmp_path, nodes, FakeSession(queue="answered"))
+    answered, s = run(tmp_path, nodes, FakeSession(queue="answered"))
     assert answered.end == "queue" and answered.path == ["f:start"]
+    assert s.actions[-1] == ("hangup", "NORMAL_CLEARING")   # not the fail-open route
     nobody, s = run(tmp_path, nodes, FakeSession(queue="timeout"))
     assert nobody.end == "voicemail" and ("voicemail", "default") in s.actions
+
+
+@pytest.mark.parametrize("queue, end", [("answered", "f:rate"), ("callback", "f:cb")])
+def test_queue_answered_goes_to_the_survey_and_callback_key(tmp_path, queue, end):
+    result, _ = run(tmp_path, """
+  start: {verb: queue, queue: q, callback_key: "1", next: {answered: rate, callback: cb}}
+  rate: {verb: menu, prompt: {text: {zh: 请评分}}, store: score, next: {"4": bye, timeout: bye, invalid: bye}}
+  cb: {verb: callback, queue: q, next: {done: bye}}
+  bye: {verb: hangup}
+""", FakeSession(queue=queue, keys=["4"]))
+    assert result.path[1] == end
+    if queue == "answered":
+        assert result.data["score"] == "4"
+
+
+def test_data_set_in_the_ivr_is_exported_to_the_agent_leg(tmp_path):
+    result, s = run(tmp_path, """
+  start: {verb: set, section: ticket, key: kind, value: repair, next: {done: again}}
+  again: {verb: set, section: ticket, key: kind, value: complaint, next: {done: bye}}
+  bye: {verb: hangup}
+""")
+    assert s.variables["cc_export_vars"].split(",")[-1] == "hotline_data_ticket__kind"
+    assert s.variables["cc_export_vars"].count("hotline_data_ticket__kind") == 1
+    assert "hotline_path" in s.variables["cc_export_vars"]
 
 
 def test_transfer_failure_takes_error(tmp_path):

@@ -29,6 +29,7 @@ class IvrApp:
             call.set_var("playback_terminators", "any")
             call.set_var(calldata.var_name("caller"), calldata.clean(call.caller))
             call.set_var(calldata.var_name("did"), calldata.clean(call.did))
+            call.set_var(calldata.EXPORTS, ",".join(calldata.BASE_EXPORTS))
         data = {key: value for key, value in
                 ((calldata.key_of(name.removeprefix("variable_")), value)
                  for name, value in call.vars.items() if name.startswith("variable_"))
@@ -36,9 +37,11 @@ class IvrApp:
         data.setdefault("caller", call.caller)
         data.setdefault("did", call.did)
         language = call.var("hotline_language")[:2]
+        exports = call.var(calldata.EXPORTS)
         result = self.runner.run(call, flow, node or None,
                                  language=language if language in ("zh", "en") else None,
-                                 data=data, path=call.var("hotline_path").split())
+                                 data=data, path=call.var("hotline_path").split(),
+                                 exports=exports.split(",") if exports else None)
         self.log.info("flow %s ended: %s %s", flow, result.end, result.detail)
         if result.end == "fallback":
             call.transfer_to(*FALLBACK.split(" XML "))

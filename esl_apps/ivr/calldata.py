@@ -11,6 +11,11 @@ import re
 from esl_apps.ivr.verbs.base import REF
 
 PREFIX = "hotline_data_"
+# mod_callcenter copies the variables named here to the agent's leg (no wildcards),
+# so the screen pop and the agent's call record see what the IVR learnt.
+EXPORTS = "cc_export_vars"
+BASE_EXPORTS = ("hotline_did", "hotline_flow", "hotline_language", "hotline_path",
+                PREFIX + "caller", PREFIX + "did")
 _UNSAFE = re.compile(r"[\r\n\x00]")
 
 

@@ -90,6 +90,18 @@ def say_args(language: str, kind: str, value: str) -> str:
     return f"{SAY_MODULE[language]} {SAY[kind]} {value}"
 
 
+def queue_result(cc_cause: str, cc_cancel_reason: str) -> str:
+    """The queue verb's outcome from what mod_callcenter left on the caller's channel."""
+    if cc_cause == "answered":
+        return "answered"
+    return "callback" if cc_cancel_reason == "EXIT_WITH_KEY" else "timeout"
+
+
+def export(name: str) -> tuple[str, str]:
+    """The action that adds a variable to those copied to the agent's leg."""
+    return "set", f"{calldata.EXPORTS}=${{{calldata.EXPORTS}}},{name}"
+
+
 def pagd_args(maximum, tries, timeout, terminators, prompt, invalid, regex) -> str:
     """play_and_get_digits: min max tries timeout terminators prompt invalid var
     regex digit-timeout. The length is in the regex (see esl_apps.ivr.digits)."""
@@ -201,6 +213,7 @@ class FlowCompiler:
                 ext.do("set", "playback_terminators=any")
                 ext.do("set", calldata.var_name("caller") + "=${caller_id_number}")
                 ext.do("set", calldata.var_name("did") + "=${hotline_did}")
+                ext.do("set", f"{calldata.EXPORTS}={','.join(calldata.BASE_EXPORTS)}")
                 ext.do("answer")
                 ext.do("transfer", f"n_{flow.entry} XML {self.context(name, language)}")
                 parts.append(ext)
@@ -331,7 +344,8 @@ class FlowCompiler:
         ext.do("transfer", f"o_{name} XML {self.context(flow.name, language)}")
         cases = []
         for key in keys:
-            actions = [("set", f"{calldata.var_name(node.store)}={key}")] if node.store else []
+            actions = [("set", f"{calldata.var_name(node.store)}={key}"),
+                       export(calldata.var_name(node.store))] if node.store else []
             actions.append(self.goto(flow, node.next[key], language))
             cases.append(([("${hotline_input}", f"^{re.escape(key)}$")], actions))
         cases.append(([("${hotline_input_invalid}", ".")],
@@ -349,6 +363,7 @@ class FlowCompiler:
         cases = [
             ([("${hotline_input}", regex)],
              [("set", f"{calldata.var_name(node.store)}=${{hotline_input}}"),
+              export(calldata.var_name(node.store)),
               self._next(flow, node, "done", language)]),
             ([("${hotline_input_invalid}", ".")], [self._next(flow, node, "invalid", language)]),
             ([], [self._next(flow, node, "no_input", language)]),
@@ -370,7 +385,9 @@ class FlowCompiler:
     def _set(self, flow, name, node, language):
         value = _safe(calldata.to_switch(node.value), f"node {name} value")
         ext = self._start(name, flow, name)
-        ext.do("set", f"{calldata.var_name(node.section + '.' + node.key)}={value}")
+        name_ = calldata.var_name(node.section + "." + node.key)
+        ext.do("set", f"{name_}={value}")
+        ext.do(*export(name_))
         ext.do(*self._next(flow, node, "done", language))
         return [ext]
 
@@ -400,9 +417,17 @@ class FlowCompiler:
     def _queue(self, flow, name, node, language):
         ext = self._start(name, flow, name)
         ext.do("set", f"hotline_queue={node.queue}")
+        ext.do("set", "hangup_after_bridge=false")   # the caller stays for a survey
+        if node.callback_key:
+            ext.do("set", f"cc_exit_keys={node.callback_key}")
         ext.do("callcenter", f"{node.queue}@{self.target.cc_domain}")
         ext.do("transfer", f"o_{name} XML {self.context(flow.name, language)}")
-        cases = [([("${cc_cause}", "^answered$")], [("hangup", "NORMAL_CLEARING")]),
+        answered = node.next.get("answered")
+        cases = [([("${cc_cause}", "^answered$")],
+                  [("hangup", "NORMAL_CLEARING")] if answered is None
+                  else [self.goto(flow, answered, language)]),
+                 ([("${cc_cancel_reason}", "^EXIT_WITH_KEY$")],
+                  [self._next(flow, node, "callback", language)]),
                  ([], [self._next(flow, node, "timeout", language)])]
         return [ext] + self._dispatch(flow, name, cases, language)
 

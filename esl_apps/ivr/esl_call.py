@@ -66,10 +66,14 @@ class EslCall:
     def set_var(self, name, value):
         self._set(name, value)
 
-    def queue(self, queue):
+    def queue(self, queue, callback_key=None):
         self._set("hotline_queue", queue)
+        self._set("hangup_after_bridge", "false")   # the caller stays for a survey
+        if callback_key:
+            self._set("cc_exit_keys", callback_key)
         got = self._run("callcenter", f"{queue}@{self.target.cc_domain}")
-        return "answered" if got.get("variable_cc_cause") == "answered" else "timeout"
+        return native.queue_result(got.get("variable_cc_cause", ""),
+                                   got.get("variable_cc_cancel_reason", ""))
 
     def transfer(self, to, target) -> bool:
         dial = native.FlowCompiler({}, self.target).dial_string(to, target)

@@ -71,7 +71,12 @@ class Step:
     def set_data(self, key: str, value) -> None:
         value = calldata.clean(value)
         self.state.data[key] = value
-        self.call.set_var(calldata.var_name(key), value)
+        name = calldata.var_name(key)
+        self.call.set_var(name, value)
+        exports = self.state.exports
+        if name not in exports:   # mod_callcenter copies these to the agent's leg
+            exports.append(name)
+            self.call.set_var(calldata.EXPORTS, ",".join(exports))
 
     def audio(self, prompt) -> Audio | None:
         if prompt is None:
@@ -100,6 +105,7 @@ class State:
     data: dict
     path: list = field(default_factory=list)
     stack: list = field(default_factory=list)   # (flow, node) to go back to on `return`
+    exports: list = field(default_factory=list)  # the call's cc_export_vars
 
 
 class Runner:
@@ -130,13 +136,14 @@ class Runner:
 
     # the walk --------------------------------------------------------------
     def run(self, call, flow_name: str, node: str | None = None, *, language=None,
-            data=None, stack=None, path=None) -> Result:
+            data=None, stack=None, path=None, exports=None) -> Result:
         flow = self.flows.get(flow_name)
         if flow is None:
             call.log.error("flow %s is not loaded; fallback", flow_name)
             return Result("fallback", detail=f"no flow {flow_name}")
         state = State(language or flow.language, dict(data or {}), list(path or []),
-                      list(stack or []))
+                      list(stack or []),
+                      list(calldata.BASE_EXPORTS if exports is None else exports))
         name, first = node or flow.entry, True
         if state.path and state.path[-1] == f"{flow.name}:{name}":
             state.path.pop()  # the dialplan counted the node it handed over

@@ -56,10 +56,14 @@ class TerminalCall:
     def set_var(self, name, value):
         self.variables[name] = value
 
-    def queue(self, queue):
-        answer = self._ask(f"queue {queue}: does an agent answer? [y/N]> ").strip().lower()
-        if answer in ("y", "yes"):
-            self.echo(f"  ☎ an agent of queue {queue} talks to the caller")
+    def queue(self, queue, callback_key=None):
+        offer = f", {callback_key} = leave for a call back" if callback_key else ""
+        answer = self._ask(f"queue {queue}: does an agent answer? [y/N{offer}]> ").strip()
+        if callback_key and answer == callback_key:
+            self.echo(f"  ↩ the caller pressed {callback_key} to be called back")
+            return "callback"
+        if answer.lower() in ("y", "yes"):
+            self.echo(f"  ☎ an agent of queue {queue} talks to the caller, then hangs up")
             return "answered"
         self.echo(f"  … nobody answers in queue {queue}")
         return "timeout"

@@ -83,7 +83,7 @@ class ScriptedCall:
     def set_var(self, name, value):
         pass
 
-    def queue(self, queue):
+    def queue(self, queue, callback_key=None):
         raise self.Gone()  # the real caller hangs up in the queue
 
     def hangup(self, cause):
