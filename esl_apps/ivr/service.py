@@ -65,7 +65,9 @@ class IvrService:
             except (CompileError, OSError) as exc:
                 log.error("flows not compiled, the switch keeps the last version: %s", exc)
                 return errors
-            self._switch("reloadxml")
+            if self._switch("reloadxml"):
+                log.info("compiled %d flow(s); the switch reloaded its XML",
+                         len(self.flowset.flows))
         return errors
 
     def _watch(self):
@@ -101,8 +103,13 @@ class IvrService:
             gevent.sleep(60.5 - now.second - now.microsecond / 1e6)
             self.push_hours()
 
-    def _switch(self, command):
+    def _switch(self, command) -> bool:
         try:
-            self.esl.api(command, timeout=10)
+            reply = self.esl.api(command, timeout=10)
         except EslUnavailable as exc:
             log.info("switch not reachable for %r (%s); it is applied on connect", command, exc)
+            return False
+        if reply.startswith("-ERR"):
+            log.error("the switch refused %r: %s", command.split()[0], reply.strip())
+            return False
+        return True

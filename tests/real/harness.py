@@ -130,7 +130,9 @@ class RealSwitch:
         self.binary = freeswitch_binary()
         rtp_start = random.randrange(20000, 38000, 2)
         sections = {
-            "paths": {"data_dir": str(self.root / "data")},
+            # the switch runs the tree `hotline run` recompiles flows into
+            "paths": {"data_dir": str(self.root / "data"),
+                      "switch_conf_dir": str(self.root / "conf")},
             "web": {"host": "127.0.0.1", "port": free_port()},
             "freeswitch": {
                 "esl_port": free_port(), "esl_password": secrets.token_hex(16),
@@ -144,7 +146,7 @@ class RealSwitch:
         for section, values in config_overrides.items():
             sections.setdefault(section, {}).update(values)
         self.config = Config.model_validate(sections)
-        self.conf_dir = self.root / "conf"
+        self.conf_dir = self.config.dirs["switch_conf_dir"]
         self.connect_watchdog = connect_watchdog
         self.proc = None
         self._esl = None

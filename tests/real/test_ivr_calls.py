@@ -5,6 +5,8 @@ The test steers the caller: it waits for the switch to start reading digits
 (CHANNEL_EXECUTE of play_and_get_digits), then sends the caller a SIP INFO
 (uuid_send_info), on which SIPp presses the next digits. No fixed sleeps."""
 import logging
+import shutil
+import time
 from decimal import Decimal
 
 import pytest
@@ -172,3 +174,69 @@ def test_heating_flow_bill_lookup_read_back_then_agent(switch, hotline, prompts,
     sim = python_path(flows, switch, ["1", ACCOUNT + "#", "0"])
     assert hangup["variable_hotline_path"].split() == sim.path
     assert sim.path[-1] == "to_agent:queue"
+
+
+def test_an_edit_mid_call_leaves_the_call_on_its_version(real_switch_factory, prompts,
+                                                         tmp_path):
+    """A designer saves a change while a caller is in the menu: `hotline run`
+    recompiles and the switch reloads, the caller goes on in the version the call
+    started with, and the next call gets the new one."""
+    flows, prompts_dir = prompts
+    flows_dir = tmp_path / "flows"
+    shutil.copytree(FLOWS_DIR, flows_dir)
+    switch = real_switch_factory(
+        flows=flows, paths={"prompts_dir": str(prompts_dir)}, ivr={"flows_dir": str(flows_dir)},
+        queues=[{"name": "default", "max_wait_time_with_no_agent": 1,
+                 "max_wait_time_with_no_agent_time_reached": 1}]).start()
+    hotline = HotlineProcess(switch)
+    open_all_day_today(switch)
+    hotline.start()
+    watcher = EventWatcher(switch, EVENTS)
+    try:
+        wait_for_open(switch)
+        caller = sipp.start(tmp_path / "sipp", switch.trunks_port, HEATING_DID, free_port(),
+                            free_port() & ~1, sipp.stepped_scenario(["9", "1"]))
+
+        def reads(uuid, n):
+            def seen(e):
+                return e.get("Unique-ID") == uuid and e.get("Event-Name") == "CHANNEL_EXECUTE" \
+                    and e.get("Application") == "play_and_get_digits"
+            return watcher.wait(lambda e: seen(e) and sum(map(seen, watcher.seen)) >= n,
+                                what=f"digit read #{n}")
+
+        uuid = watcher.wait(lambda e: e.get("Event-Name") == "CHANNEL_ANSWER"
+                            and e.get("variable_hotline_did") == HEATING_DID)["Unique-ID"]
+        before = reads(uuid, 1)["Caller-Context"]
+        reloaded = hotline.output().count("the switch reloaded its XML")
+        menu = flows_dir / "heating_main.yaml"
+        menu.write_text(menu.read_text().replace("    timeout: 5\n", "    timeout: 6\n", 1))
+        deadline = time.monotonic() + 20
+        while hotline.output().count("the switch reloaded its XML") == reloaded:
+            assert time.monotonic() < deadline, hotline.output()[-2000:]
+            time.sleep(0.05)
+        assert switch.api(f"uuid_send_info {uuid} text plain next").startswith("+OK")
+        after = reads(uuid, 2)         # "9": English, the main menu again
+        assert after["Caller-Context"] == before.replace("_zh", "_en")
+        assert switch.api(f"uuid_send_info {uuid} text plain next").startswith("+OK")
+        reads(uuid, 3)                 # "1": the account number, still the old version
+        switch.api(f"uuid_send_info {uuid} text plain hangup")
+        out, _ = caller.communicate(timeout=30)
+        assert caller.returncode == 0, out[-3000:]
+        old = before.split("_")[-2]
+        contexts = {e.get("Caller-Context") for e in watcher.seen
+                    if e.get("Unique-ID") == uuid and e.get("Event-Name") == "CHANNEL_EXECUTE"}
+        assert {c for c in contexts if c.startswith("hl_heating_main_")} == {
+            f"hl_heating_main_{old}_zh", f"hl_heating_main_{old}_en"}
+        # the next call starts in the new version
+        second = sipp.start(tmp_path / "sipp2", switch.trunks_port, HEATING_DID, free_port(),
+                            free_port() & ~1, sipp.stepped_scenario([]))
+        uuid2 = watcher.wait(lambda e: e.get("Event-Name") == "CHANNEL_ANSWER"
+                             and e.get("variable_hotline_did") == HEATING_DID
+                             and e.get("Unique-ID") != uuid)["Unique-ID"]
+        new_context = reads(uuid2, 1)["Caller-Context"]
+        assert new_context.startswith("hl_heating_main_") and old not in new_context
+        switch.api(f"uuid_send_info {uuid2} text plain hangup")
+        second.communicate(timeout=30)
+    finally:
+        watcher.close()
+        hotline.stop()
