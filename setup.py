@@ -30,7 +30,9 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["esl_apps", "esl_apps.*", "webui", "webui.*",
                                     "db", "db.*"]),
-    package_data={"webui": ["templates/*.html", "static/*"]},
+    package_data={"webui": ["templates/*.html", "templates/*/*.html", "static/*",
+                            "static/vendor/*", "translations/*/LC_MESSAGES/*.mo",
+                            "translations/*/LC_MESSAGES/*.po"]},
     data_files=data_files(),
     install_requires=[
         # the owner's design card
@@ -47,9 +49,17 @@ setup(
         "pydantic==2.14.3",
         "PyYAML==6.0.3",
         "psycopg2-binary==2.9.13",
+        # the web panel: sign-in and roles, CSRF on every form, zh_CN/en pages
+        "Flask-Login==0.6.3",
+        "Flask-WTF==1.3.0",
+        "WTForms==3.3.2",
+        "flask-babel==4.0.0",
+        "Babel==2.18.0",
     ],
     extras_require={
-        "test": ["pytest==9.2.0", "pytest-timeout==2.4.0", "setuptools", "wheel"],
+        # playwright drives Debian's chromium (never a downloaded browser)
+        "test": ["pytest==9.2.0", "pytest-timeout==2.4.0", "setuptools", "wheel",
+                 "playwright==1.65.2"],
     },
     entry_points={"console_scripts": ["hotline = esl_apps.cli:main"]},
 )

@@ -21,6 +21,8 @@ HOLIDAY_KINDS = ("closed", "workday")
 VOICEMAIL_STATUSES = ("new", "taken", "done")
 CALLBACK_STATUSES = ("pending", "dialing", "done", "failed")
 COMPANIES = ("heating", "gas", "water")
+AGENT_LOG_SOURCES = ("phone", "hotline", "reconciler")
+RECORDING_STATUSES = ("ok", "missing", "empty")
 
 
 def utcnow():
@@ -152,6 +154,14 @@ class CallRecord(BaseModel):
     call_data = JSONField(default=dict)
     recording_path = CharField(max_length=512, default="")
     recording_seconds = DecimalField(max_digits=10, decimal_places=2, null=True)
+    # mod_callcenter's view of the call (the caller's leg): when it joined the queue,
+    # "answered" or "cancel" (cc_cause), why it left without an agent (cc_cancel_reason:
+    # BREAK_OUT when the caller hung up, TIMEOUT, NO_AGENT_TIMEOUT, EXIT_WITH_KEY)
+    queue_joined_at = DateTimeField(null=True)
+    queue_result = CharField(max_length=16, default="")
+    queue_cancel_reason = CharField(max_length=32, default="")
+    abandoned = BooleanField(default=False, index=True)
+    recording_status = CharField(max_length=8, default="")  # "", or RECORDING_STATUSES
 
 
 class NoteCategory(BaseModel):
@@ -182,6 +192,18 @@ class BlacklistEntry(BaseModel):
     expires_at = DateTimeField(null=True)
     created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
+
+
+class BlockedCall(BaseModel):
+    """One call the switch refused because of a blacklist entry (the dialplan marks it
+    hotline_blocked=<entry id>); written once per call by the CDR handler
+    (webui.blocked). The entry may be gone since: pattern keeps what matched."""
+    call_uuid = CharField(max_length=64, unique=True)
+    caller = CharField(max_length=64, default="")
+    did = CharField(max_length=32, default="")
+    entry = ForeignKeyField(BlacklistEntry, null=True, on_delete="SET NULL", backref="blocked")
+    pattern = CharField(max_length=32, default="")
+    at = DateTimeField(default=utcnow, index=True)
 
 
 class SurveyResult(BaseModel):
@@ -294,7 +316,55 @@ class BillingAccount(BaseModel):
     address = CharField(max_length=255, default="")
 
 
+class Recording(BaseModel):
+    """One agent call's recording (mod_callcenter's record-template), written by the
+    CDR handler once the file is checked (webui.call_outcomes). The jobs in
+    esl_apps.jobs compress it after some days (path and format change) and delete it
+    past the retention period (the row stays, deleted_at set)."""
+    call = ForeignKeyField(CallRecord, unique=True, on_delete="CASCADE", backref="recordings")
+    call_uuid = CharField(max_length=64, unique=True)
+    path = CharField(max_length=512)
+    format = CharField(max_length=8, default="wav")
+    seconds = DecimalField(max_digits=10, decimal_places=2)
+    size_bytes = IntegerField(default=0)
+    agent = ForeignKeyField(Agent, null=True, on_delete="SET NULL", backref="recordings")
+    agent_name = CharField(max_length=64, default="")  # cc_agent as the switch named it
+    queue = CharField(max_length=64, default="", index=True)
+    created_at = DateTimeField(default=utcnow, index=True)
+    compressed_at = DateTimeField(null=True)
+    deleted_at = DateTimeField(null=True, index=True)
+
+
+class RecordingFailure(BaseModel):
+    """Per day and reason ("missing", "empty"): agent calls whose recording could not
+    be kept. Reports read it beside the per-call CallRecord.recording_status."""
+    day = DateField()
+    reason = CharField(max_length=16)
+    count = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("day", "reason"), True),)
+
+class AgentStateLog(BaseModel):
+    """Every change of an agent's state, with its time: what login and busy reports
+    read. status is mod_callcenter's (Logged Out, Available, On Break), state its
+    call state (Waiting, Receiving, In a queue call, Idle = wrap-up, Reserved);
+    source says who made the change: phone (feature code), hotline (CLI, desk) or
+    reconciler (a difference healed)."""
+    agent = ForeignKeyField(Agent, on_delete="CASCADE", backref="state_log")
+    status = CharField(max_length=32)
+    state = CharField(max_length=32, default="")
+    reason = CharField(max_length=64, default="")
+    source = CharField(max_length=16, choices=[(s, s) for s in AGENT_LOG_SOURCES])
+    at = DateTimeField(default=utcnow, index=True)
+
+    class Meta:
+        indexes = ((("agent", "at"), False),)
+
+
 MODELS = [User, AuditLog, Agent, Queue, Tier, Did, Customer, CustomerPhone,
-          CallRecord, NoteCategory, CallNote, BlacklistEntry, SurveyResult,
+          CallRecord, NoteCategory, CallNote, BlacklistEntry, BlockedCall, SurveyResult,
           Schedule, ScheduleHours, Holiday, VoicemailMessage, CallbackRequest,
-          IvrNodeStat, IvrTransitionStat, BillingAccount]
+          IvrNodeStat, IvrTransitionStat, BillingAccount, Recording,
+          RecordingFailure,
+          AgentStateLog]

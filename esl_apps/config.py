@@ -119,6 +119,19 @@ class LocaleConfig(_Section):
     timezone: str = "Asia/Shanghai"
 
 
+class RecordingConfig(_Section):
+    # Agent-call recordings (esl_apps.jobs.recordings): WAV files become Ogg Vorbis
+    # this many days after the call, and are deleted this many days after it.
+    compress_after_days: int = Field(7, ge=1)
+    retention_days: int = Field(180, ge=1)
+
+
+class AcdConfig(_Section):
+    # Seconds between reconcile passes of mod_callcenter's agents, tiers and members
+    # against the database (esl_apps.acd).
+    reconcile_seconds: float = Field(5.0, gt=0)
+
+
 class LogConfig(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -130,6 +143,8 @@ class Config(_Section):
     freeswitch: FreeswitchConfig = FreeswitchConfig()
     ivr: IvrConfig = IvrConfig()
     locale: LocaleConfig = LocaleConfig()
+    recording: RecordingConfig = RecordingConfig()
+    acd: AcdConfig = AcdConfig()
     log: LogConfig = LogConfig()
     _source: str = PrivateAttr("defaults")
 

@@ -9,16 +9,21 @@ from gevent.event import Event
 from gevent.pywsgi import WSGIServer
 
 from db.connect import bind, open_database
+from esl_apps.acd.render import SwitchFiles
+from esl_apps.acd.service import AcdService
 from esl_apps.apps import builtin_apps
 from esl_apps.apps.ivr import IvrApp
+from esl_apps.blacklist.service import BlacklistService
 from esl_apps.inbound import InboundClient
 from esl_apps.ivr.compile import runs_natively
 from esl_apps.ivr.hours import Hours
 from esl_apps.ivr.runtime import Runner
 from esl_apps.ivr.service import IvrService
+from esl_apps.jobs import build_scheduler
 from esl_apps.ivr.services import IvrServices
 from esl_apps.outbound import OutboundServer
-from esl_apps.switch_render import flow_target
+from esl_apps.switch_render import flow_queues, flow_target, switch_dirs
+from esl_apps.waiting.service import WaitingService
 from webui import create_app
 
 log = logging.getLogger(__name__)
@@ -52,6 +57,15 @@ class Services:
             session, calllog, runner=runner, target=target))
         self.calls = OutboundServer(fs.socket_host, fs.socket_port, apps,
                                     max_calls=fs.max_sessions)
+        self.jobs = build_scheduler(config, self.db)
+        self.acd = AcdService(self.esl, self.db, fs.sip_ip,
+                              files=SwitchFiles(config, dirs["switch_conf_dir"],
+                                                lambda: flow_queues(self.ivr.flowset.flows)),
+                              callcenter_db=switch_dirs(config)["db"] / "callcenter.db",
+                              reconcile_seconds=config.acd.reconcile_seconds)
+        self.blacklist = BlacklistService(self.esl, self.db, dirs["prompts_dir"])
+        self.waiting = WaitingService(self.esl, self.db, dirs["prompts_dir"],
+                                      region=config.locale.default_region)
         self._stopping = Event()
 
     def start(self):
@@ -61,7 +75,11 @@ class Services:
         log.info("web panel on http://%s:%s/", self.config.web.host, self.config.web.port)
         self.calls.start()
         self.ivr.start()
+        self.blacklist.start()
+        self.acd.start()
         self.esl.start()
+        self.waiting.start()
+        self.jobs.start()
 
     def freeswitch_status(self, wait: float = 2.0) -> str | None:
         """None when connected, else a sentence for the person who started Hotline."""
@@ -77,7 +95,11 @@ class Services:
     def serve_forever(self):
         self._stopping.wait()
         log.info("stopping")
+        self.jobs.shutdown(wait=False)
+        self.waiting.stop()
         self.ivr.stop()
+        self.blacklist.stop()
+        self.acd.stop()
         self.esl.stop()
         self.calls.stop(timeout=5)
         self.web.stop(timeout=5)

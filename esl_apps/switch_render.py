@@ -19,6 +19,12 @@ CC_DOMAIN = "default"
 # Seconds after which a call still held by the socket app without having been taken
 # over is moved to the fail-open route. The socket app cancels it (see dialplan/).
 CONNECT_WATCHDOG = 30
+# mod_callcenter records the caller's leg from the agent's answer to the hangup
+# (record-template), one file per call by the switch's local date and the caller's
+# channel UUID (the UUID of the call's record). record_session creates the day's
+# directory itself (switch_dir_make_recursive); the CDR handler reads the name back
+# from cc_record_filename, so nothing else depends on this layout.
+RECORD_TEMPLATE = "{recordings_dir}/${{strftime(%Y-%m-%d)}}/${{uuid}}.wav"
 LOGLEVELS = {"DEBUG": "debug", "INFO": "info", "WARNING": "warning", "ERROR": "err"}
 FORBIDDEN_SECRETS = {"1234", "ClueCon"}
 # Secrets go into FreeSWITCH's preprocessor lines, which take text up to the next quote.
@@ -170,6 +176,7 @@ def _context(config, agents, dids, queues, connect_watchdog) -> dict:
         "cc_domain": CC_DOMAIN,
         "fallback_queue": f"{fs.fallback_queue}@{CC_DOMAIN}",
         "fallback_prompt": f"{dirs['prompts_dir']}/fallback/please_call_later.wav",
+        "record_template": RECORD_TEMPLATE.format(recordings_dir=dirs["recordings_dir"]),
         "cdr_url": f"http://{_url_host(config.web.host)}:{config.web.port}/api/cdr",
         "connect_watchdog": int(connect_watchdog),
         "linetest_pattern": "^" + re.escape(fs.linetest_number) + "$",
@@ -235,6 +242,8 @@ def render_switch(config, dest: Path, agents: list[dict], dids: list[dict],
                 "storage", "cdr_errors"):
         Path(context["dirs"][key]).mkdir(parents=True, exist_ok=True)
     (Path(context["dirs"]["prompts_dir"]) / "fallback").mkdir(exist_ok=True)
+    for rate in ("8000", "16000"):   # local_stream's moh directories (prompts build fills them)
+        (Path(context["dirs"]["moh_dir"]) / rate).mkdir(exist_ok=True)
     written = _render_tree(data_dir("freeswitch"), dest, context)
     written += _render_tree(data_dir("dialplan"), dest / "dialplan", context)
     from esl_apps.ivr.compile import CompileError, compile_flows

@@ -281,6 +281,15 @@ def callback_call(uuid, number, **variables):
                     hotline_callback_number=number, **variables)
 
 
+def test_a_callback_from_the_queue_keeps_the_callers_place(client):
+    joined = int(datetime.datetime(2026, 11, 22, 17, 0, 40,
+                                   tzinfo=datetime.timezone.utc).timestamp())
+    ok(client, callback_call("c-q", "13912345678", cc_queue_joined_epoch=str(joined),
+                             cc_cause="cancel", cc_cancel_reason="EXIT_WITH_KEY"))
+    request = CallbackRequest.get()
+    assert request.position_time == datetime.datetime(2026, 11, 22, 17, 0, 40)
+
+
 @pytest.mark.parametrize("number, e164", [
     ("13912345678", "+8613912345678"),
     ("010-65529988", "+861065529988"),                       # national, region CN

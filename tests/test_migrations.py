@@ -1,4 +1,5 @@
 import uuid
+from pathlib import Path
 
 import peewee
 from playhouse.schema_diff import diff_models
@@ -6,6 +7,8 @@ from playhouse.schema_diff import diff_models
 from db import migrate
 from db.connect import open_database
 from db.models import MODELS, NoteCategory, Schedule, ScheduleHours
+
+ALL = sorted(p.stem for p in (Path(migrate.__file__).parent / "migrations").glob("[0-9]*.py"))
 
 
 def test_all_the_way_up_matches_the_models(db):
@@ -17,22 +20,24 @@ def test_all_the_way_up_matches_the_models(db):
 def test_all_the_way_down_and_up_again(db):
     tables = set(db.get_tables())
     assert {m._meta.table_name for m in MODELS} <= tables
+    assert ALL[:4] == ["0001_accounts", "0002_telephony", "0003_crm", "0004_ivr"]
     reverted = migrate.downgrade(db, everything=True)
-    assert reverted == ["0004_ivr", "0003_crm", "0002_telephony", "0001_accounts"]
+    assert reverted == ALL[::-1]
     assert set(db.get_tables()) == {"schema_migration"}
-    assert migrate.upgrade(db) == ["0001_accounts", "0002_telephony", "0003_crm", "0004_ivr"]
+    assert migrate.upgrade(db) == ALL
     assert set(db.get_tables()) == tables
 
 
 def test_stepwise(db):
+    assert migrate.downgrade(db, "5") == ALL[4:][::-1]   # --to N reverts N and later
     assert migrate.downgrade(db) == ["0004_ivr"]
     assert "schedule" not in db.get_tables() and "customer" in db.get_tables()
     assert migrate.downgrade(db) == ["0003_crm"]
     assert "customer" not in db.get_tables() and "agent" in db.get_tables()
     assert migrate.downgrade(db, "1") == ["0002_telephony", "0001_accounts"]
     assert migrate.upgrade(db, "2") == ["0001_accounts", "0002_telephony"]
-    assert migrate.pending(db) == ["0003_crm", "0004_ivr"]
-    assert migrate.upgrade(db) == ["0003_crm", "0004_ivr"]
+    assert migrate.pending(db) == ALL[2:]
+    assert migrate.upgrade(db) == ALL[2:]
     assert Schedule.select().count() == 2
 
 

@@ -5,6 +5,10 @@ variables the IVR set (they arrive in the CDR's <variables>):
 - a VoicemailMessage when the caller left a message;
 - a CallbackRequest when the caller asked to be called back.
 
+- a Recording of the agent call (mod_callcenter's record-template), or a counted
+  failure;
+- a SurveyResult when the caller rated the agent after the agent hung up.
+
 webui.cdr calls `record_outcomes` inside the transaction that inserts the call's
 record, and only when that insert made a new row, so a CDR that mod_xml_cdr posts
 again never counts twice. The counters are upserts that add to the stored value in
@@ -43,6 +47,34 @@ message and logs a warning. A non-empty file whose header cannot be read is kept
 with seconds 0 (and a warning): a person can still try to play it, and losing a
 caller's message is worse than an unknown length.
 
+Queue (`queue_fields`, CallRecord columns, on the caller's leg that mod_callcenter
+served): queue_joined_at from cc_queue_joined_epoch; queue_result is cc_cause
+("answered" or "cancel"); queue_cancel_reason is cc_cancel_reason; wait_seconds
+runs from joining to cc_queue_answered_epoch (answered) or cc_queue_canceled_epoch
+(cancel). Abandoned: cc_cause "cancel" with reason BREAK_OUT, i.e. the caller hung
+up while waiting (mod_callcenter sets BREAK_OUT when the member leaves without an
+agent and without a timeout or exit key). Timeouts and the callback key are not
+abandoned calls: Hotline sent those callers somewhere else. The agent is cc_agent
+(EXTENSION@default), found by extension among Hotline's agents (None if unknown).
+
+Recording: `cc_record_filename` set (mod_callcenter sets it when an agent answers
+a queue with a record-template, just before it starts record_session on the
+caller's leg; the file is closed when that leg hangs up, before the CDR is made).
+The file must exist and its WAV header give more than 0 seconds; then a Recording
+row links it to the CallRecord (and CallRecord.recording_path/_seconds are set,
+recording_status "ok"). Otherwise the call's recording_status is "missing" or
+"empty", RecordingFailure counts it for the day (an upsert adding 1) and a warning
+is logged; the call itself went on regardless (record_session failing does not
+end a call unless RECORD_HANGUP_ON_ERROR is set, which Hotline never sets).
+
+Survey: `hotline_data_score` (the survey flow's menu stores `score`) holding a
+digit 1-5 on a call that an agent answered (cc_cause "answered"). The survey flow
+runs only when the agent hung up first (the queue node goes on after the bridge);
+a caller who hangs up first never reaches it and leaves no score. Stored once per
+call and question: inserted with ON CONFLICT DO NOTHING on (call_uuid, question),
+on top of the new-row rule, so a CDR re-imported from the error-log directory
+after a post that did get through adds nothing either.
+
 Callback: `hotline_callback_queue` set. The number is `hotline_callback_number`
 (the caller ID when that is empty, as the callback verb's default), normalised to
 E.164 in locale.default_region. A number that does not normalise leaves no request
@@ -58,7 +90,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from peewee import EXCLUDED, chunked
 
-from db.models import CallbackRequest, IvrNodeStat, IvrTransitionStat, VoicemailMessage
+from db.models import (Agent, CallbackRequest, CallRecord, IvrNodeStat, IvrTransitionStat,
+                       Recording, RecordingFailure, SurveyResult, VoicemailMessage)
 from db.phone import PhoneNumberError, to_e164
 from esl_apps.calllog import call_logger
 from esl_apps.ivr import calldata
@@ -68,6 +101,10 @@ NAME_MAX = 64            # IvrNodeStat/IvrTransitionStat name columns
 FILE_PATH_MAX = 512      # VoicemailMessage.file_path
 CALLER_DISPOSITIONS = {"recv_bye", "recv_cancel"}
 ROWS_PER_STATEMENT = 100
+SURVEY_VARIABLE = calldata.var_name("score")   # hotline_data_score
+SURVEY_QUESTION = "satisfaction"
+SURVEY_SCORES = range(1, 6)
+ABANDONED_REASON = "BREAK_OUT"
 
 
 def ivr_data(variables: dict) -> dict:
@@ -212,11 +249,120 @@ def add_callback(fields: dict, variables: dict, data: dict, start: datetime.date
     except PhoneNumberError as exc:
         log.warning("callback for queue %s not stored: %s", queue, exc)
         return None
+    # a caller who left a queue for a callback keeps the place they had in it
+    joined = _epoch_of(variables, "cc_queue_joined_epoch")
     request = CallbackRequest.create(
         call_uuid=fields["call_uuid"], queue=queue[:NAME_MAX], number=number,
-        caller=fields["caller"], call_data=data, position_time=start)
+        caller=fields["caller"], call_data=data,
+        position_time=_utc(joined) if joined else start)
     log.info("callback request for queue %s to %s", queue, number)
     return request
+
+
+def _epoch_of(variables: dict, name: str) -> int | None:
+    try:
+        value = int(variables.get(name) or 0)
+    except ValueError:
+        return None
+    return value if value > 0 else None
+
+
+def _utc(seconds: int) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(seconds, datetime.UTC).replace(tzinfo=None)
+
+
+def queue_fields(variables: dict) -> dict:
+    """The CallRecord columns mod_callcenter's variables give (see the rules); empty
+    for a call that never joined a queue."""
+    joined = _epoch_of(variables, "cc_queue_joined_epoch")
+    if joined is None:
+        return {}
+    result = variables.get("cc_cause", "")[:16]
+    reason = variables.get("cc_cancel_reason", "")[:32] if result == "cancel" else ""
+    left = _epoch_of(variables, "cc_queue_answered_epoch" if result == "answered"
+                     else "cc_queue_canceled_epoch")
+    return {"queue_joined_at": _utc(joined), "queue_result": result,
+            "queue_cancel_reason": reason,
+            "abandoned": result == "cancel" and reason == ABANDONED_REASON,
+            "wait_seconds": max(0, left - joined) if left else None}
+
+
+def agent_of(variables: dict) -> tuple[Agent | None, str]:
+    """(Hotline's agent, the switch's name) for cc_agent EXTENSION@DOMAIN."""
+    name = variables.get("cc_agent", "")[:NAME_MAX]
+    extension = name.split("@", 1)[0]
+    if not extension:
+        return None, name
+    return Agent.get_or_none(Agent.extension == extension), name
+
+
+def queue_of(variables: dict) -> str:
+    return (variables.get("cc_queue", "").split("@", 1)[0]
+            or variables.get("hotline_queue", ""))[:NAME_MAX]
+
+
+def count_recording_failure(day: datetime.date, reason: str) -> None:
+    (RecordingFailure.insert(day=day, reason=reason, count=1)
+     .on_conflict(conflict_target=[RecordingFailure.day, RecordingFailure.reason],
+                  update={RecordingFailure.count: RecordingFailure.count + EXCLUDED.count})
+     .as_rowcount().execute())
+
+
+def add_recording(call: CallRecord, variables: dict, day: datetime.date,
+                  log) -> Recording | None:
+    name = variables.get("cc_record_filename", "")
+    if not name:
+        return None
+    path = Path(name)
+    try:
+        size = path.stat().st_size if path.is_file() else None
+    except OSError:
+        size = None
+    seconds = wav_seconds(path) if size else None
+    if size is None or len(name) > FILE_PATH_MAX:
+        status = "missing"
+    elif not seconds or seconds <= 0:
+        status = "empty"
+    else:
+        status = "ok"
+    if status != "ok":
+        log.warning("recording of the agent call not kept (%s): %s", status, name)
+        count_recording_failure(day, status)
+        CallRecord.update(recording_status=status).where(CallRecord.id == call.id).execute()
+        return None
+    agent, agent_name = agent_of(variables)
+    seconds = round(seconds, 2)
+    recording = Recording.create(
+        call=call, call_uuid=call.call_uuid, path=name, seconds=seconds,
+        size_bytes=size, agent=agent, agent_name=agent_name, queue=queue_of(variables))
+    (CallRecord.update(recording_path=name, recording_seconds=seconds, recording_status="ok")
+     .where(CallRecord.id == call.id).execute())
+    log.info("recording %s s: %s", seconds, name)
+    return recording
+
+
+def add_survey(fields: dict, variables: dict, log) -> SurveyResult | None:
+    raw = variables.get(SURVEY_VARIABLE, "").strip()
+    if not raw:
+        return None
+    if variables.get("cc_cause") != "answered":
+        log.warning("survey score %r on a call no agent answered; not counted", raw)
+        return None
+    if not raw.isdigit() or int(raw) not in SURVEY_SCORES:
+        log.warning("survey score %r is not 1-5; not counted", raw)
+        return None
+    agent, agent_name = agent_of(variables)
+    queue = queue_of(variables)
+    added = (SurveyResult.insert(call_uuid=fields["call_uuid"], question=SURVEY_QUESTION,
+                                 score=int(raw), agent=agent, queue=queue)
+             .on_conflict(action="nothing",
+                          conflict_target=[SurveyResult.call_uuid, SurveyResult.question])
+             .as_rowcount().execute())
+    if not added:
+        log.info("survey score for this call already stored; not counted again")
+        return None
+    log.info("survey score %s for agent %s, queue %s", raw, agent_name or "-", queue or "-")
+    return SurveyResult.get(call_uuid=fields["call_uuid"], question=SURVEY_QUESTION)
 
 
 def record_outcomes(fields: dict, variables: dict, start: datetime.datetime,
@@ -224,9 +370,13 @@ def record_outcomes(fields: dict, variables: dict, start: datetime.datetime,
     """Everything one new call adds; the caller holds the transaction."""
     log = call_logger(__name__, fields["call_uuid"])
     data = ivr_data(variables)
+    day = call_day(start, timezone, log)
     items = parse_path(variables.get("hotline_path", ""), log)
     if items:
-        add_ivr_counts(call_day(start, timezone, log), items,
-                       caller_hung_up_in_ivr(variables), log)
+        add_ivr_counts(day, items, caller_hung_up_in_ivr(variables), log)
     add_voicemail(fields, variables, data, log)
     add_callback(fields, variables, data, start, region, log)
+    if variables.get("cc_record_filename"):
+        call = CallRecord.get(CallRecord.call_uuid == fields["call_uuid"])
+        add_recording(call, variables, day, log)
+    add_survey(fields, variables, log)

@@ -25,7 +25,8 @@ from db.models import CallRecord, database, utcnow
 from db.phone import try_e164
 from esl_apps.calllog import call_logger
 from esl_apps.ivr import calldata
-from webui.call_outcomes import ivr_data, record_outcomes
+from webui.call_outcomes import agent_of, ivr_data, queue_fields, record_outcomes
+from webui.blocked import record_blocked
 
 log = logging.getLogger(__name__)
 bp = Blueprint("cdr", __name__, url_prefix="/api")
@@ -108,6 +109,40 @@ def parse_cdr(xml_text: str, region: str = "CN") -> dict:
     return record_fields(*read_cdr(xml_text), region)
 
 
+def store_cdr(variables: dict, fields: dict, config) -> bool:
+    """Store one parsed CDR (record_fields) and, when its row is new, what the call
+    left (webui.call_outcomes); True when the row is new. The one way in for a
+    posted CDR and for one re-imported from the error-log directory (esl_apps.jobs)."""
+    fields = dict(fields, **queue_fields(variables))
+    cdr_start = fields.pop("start_at")
+    start = cdr_start or utcnow()
+    with database.atomic():
+        fields["agent"] = agent_of(variables)[0]
+        # ON CONFLICT DO NOTHING: a concurrent retry waits for this one, then adds nothing
+        new = (CallRecord.insert(start_at=start, **fields)
+               .on_conflict(action="nothing", conflict_target=[CallRecord.call_uuid])
+               .as_rowcount().execute())
+        if new:
+            record_outcomes(fields, variables, start, config.locale.timezone,
+                            config.locale.default_region)
+            record_blocked(fields, variables, start)
+        else:
+            if cdr_start is not None:
+                fields["start_at"] = cdr_start
+            (CallRecord.update(**fields)
+             .where(CallRecord.call_uuid == fields["call_uuid"]).execute())
+    call_logger(__name__, fields["call_uuid"]).info(
+        "CDR stored (%s, %s)", fields["hangup_cause"], "new" if new else "updated")
+    return bool(new)
+
+
+def import_cdr(text: str, config) -> bool:
+    """Parse and store one CDR document as the POST does; raises CdrError."""
+    variables, first = read_cdr(text)
+    return store_cdr(variables, record_fields(variables, first, config.locale.default_region),
+                     config)
+
+
 def _authorised() -> bool:
     config = current_app.config["HOTLINE_CONFIG"]
     expected = config.freeswitch.cdr_password
@@ -135,20 +170,5 @@ def receive():
     except CdrError as exc:
         log.warning("rejected a CDR from %s: %s", request.remote_addr, exc)
         return Response(f"bad CDR: {exc}\n", 400)
-    cdr_start = fields.pop("start_at")
-    start = cdr_start or utcnow()
-    with database.atomic():
-        # ON CONFLICT DO NOTHING: a concurrent retry waits for this one, then adds nothing
-        new = (CallRecord.insert(start_at=start, **fields)
-               .on_conflict(action="nothing", conflict_target=[CallRecord.call_uuid])
-               .as_rowcount().execute())
-        if new:
-            record_outcomes(fields, variables, start, config.locale.timezone, region)
-        else:
-            if cdr_start is not None:
-                fields["start_at"] = cdr_start
-            (CallRecord.update(**fields)
-             .where(CallRecord.call_uuid == fields["call_uuid"]).execute())
-    call_logger(__name__, fields["call_uuid"]).info(
-        "CDR stored (%s, %s)", fields["hangup_cause"], "new" if new else "updated")
+    store_cdr(variables, fields, config)
     return Response("ok\n", 200)

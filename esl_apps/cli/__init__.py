@@ -50,6 +50,9 @@ def _register():
                    prompt_cmds):
         module.register(main)
     from esl_apps.cli import flow_try  # noqa: F401  (adds `flow try` to the flow group)
+    from esl_apps.cli import blacklist_cmds; blacklist_cmds.register(main)  # noqa: E702
+    from esl_apps.cli import agent_cmds, queue_cmds
+    agent_cmds.register(main), queue_cmds.register(main)
 
 
 _register()

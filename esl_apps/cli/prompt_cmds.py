@@ -9,6 +9,7 @@ from esl_apps.ivr.loader import load_flows
 from esl_apps.prompts import PromptError
 from esl_apps.prompts.build import build
 from esl_apps.prompts.tts import espeak_binary
+from esl_apps.waiting.moh import build_moh
 
 
 class Progress:
@@ -68,6 +69,10 @@ def build_cmd(state, paths):
         progress.close()
     for label, reason in report.failed:
         click.echo(f"failed: {label}: {reason}", err=True)
+    try:   # hold music for local_stream://moh (esl_apps.waiting.moh)
+        click.echo(build_moh(state.config.dirs["moh_dir"]).summary(), err=True)
+    except PromptError as exc:
+        click.echo(f"hotline: warning: {exc}", err=True)
     click.echo(report.summary())
     sys.exit(1 if report.failed or errors else 0)
 

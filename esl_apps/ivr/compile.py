@@ -418,6 +418,7 @@ class FlowCompiler:
         ext = self._start(name, flow, name)
         ext.do("set", f"hotline_queue={node.queue}")
         ext.do("set", "hangup_after_bridge=false")   # the caller stays for a survey
+        ext.do("set", "RECORD_BRIDGE_REQ=true")      # record the agent call, not the survey
         if node.callback_key:
             ext.do("set", f"cc_exit_keys={node.callback_key}")
         ext.do("callcenter", f"{node.queue}@{self.target.cc_domain}")

@@ -69,6 +69,7 @@ class EslCall:
     def queue(self, queue, callback_key=None):
         self._set("hotline_queue", queue)
         self._set("hangup_after_bridge", "false")   # the caller stays for a survey
+        self._set("RECORD_BRIDGE_REQ", "true")      # record the agent call, not the survey
         if callback_key:
             self._set("cc_exit_keys", callback_key)
         got = self._run("callcenter", f"{queue}@{self.target.cc_domain}")

@@ -1,0 +1,66 @@
+"""What the ACD reads and writes in Hotline's database: the wanted agents, tiers
+and queues, and the agent state log."""
+from dataclasses import dataclass, field
+
+from peewee import fn
+
+from db.models import Agent, AgentStateLog, Queue, Tier, utcnow
+
+# How a status and call state read for a person ("Wrap Up" is Hotline's own: logged
+# at bridge-agent-end, see service.AgentEvents).
+STATE_WORDS = {"Waiting": "", "Receiving": "Ringing", "In a queue call": "On Call",
+               "Idle": "Idle (on demand)", "Reserved": "Reserved", "Wrap Up": "Wrap Up"}
+
+
+def describe(status: str, state: str = "") -> str:
+    """'Available', 'Available / Wrap Up', 'On Break', ..."""
+    extra = STATE_WORDS.get(state, state) if status != "Logged Out" else ""
+    return f"{status} / {extra}" if extra else status
+
+
+@dataclass
+class Desired:
+    agents: dict = field(default_factory=dict)  # ext -> Agent
+    tiers: dict = field(default_factory=dict)  # (queue, ext) -> (level, position)
+    queues: dict = field(default_factory=dict)  # name -> strategy
+
+
+class Store:
+    def __init__(self, database):
+        self.database = database
+
+    def desired(self) -> Desired:
+        with self.database.connection_context():
+            want = Desired()
+            want.agents = {a.extension: a for a in Agent.select()}
+            want.queues = {q.name: q.strategy for q in Queue.select()}
+            for tier in (Tier.select(Tier, Queue.name, Agent.extension)
+                         .join_from(Tier, Queue).join_from(Tier, Agent)):
+                want.tiers[(tier.queue.name, tier.agent.extension)] = (tier.level, tier.position)
+            return want
+
+    def agent(self, ext: str):
+        with self.database.connection_context():
+            return Agent.get_or_none(Agent.extension == ext)
+
+    def last_change(self, agent):
+        with self.database.connection_context():
+            return (AgentStateLog.select(fn.MAX(AgentStateLog.at))
+                    .where(AgentStateLog.agent == agent).scalar())
+
+    def last_state(self, agent) -> str:
+        with self.database.connection_context():
+            row = (AgentStateLog.select(AgentStateLog.state).where(AgentStateLog.agent == agent)
+                   .order_by(AgentStateLog.at.desc(), AgentStateLog.id.desc()).first())
+            return row.state if row else ""
+
+    def record(self, agent, status: str, state: str, source: str, reason: str = "",
+               at=None) -> AgentStateLog:
+        """Log one change; the agent's row takes the status (and break reason)."""
+        with self.database.connection_context(), self.database.atomic():
+            if agent.state != status or (status == "On Break" and agent.break_reason != reason):
+                agent.state = status
+                agent.break_reason = reason if status == "On Break" else ""
+                agent.save(only=[Agent.state, Agent.break_reason])
+            return AgentStateLog.create(agent=agent, status=status, state=state or "",
+                                        reason=reason or "", source=source, at=at or utcnow())

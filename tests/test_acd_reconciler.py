@@ -1,0 +1,203 @@
+"""The ACD against the fake switch answering with replies recorded from real
+mod_callcenter (tests/fixtures/esl/inbound_callcenter.jsonl), and its state log,
+on both databases."""
+import datetime
+
+import pytest
+
+from db.models import Agent, AgentStateLog, Queue, Tier
+from esl_apps.acd import commands as cc
+from esl_apps.acd.reconciler import Reconciler
+from esl_apps.acd.service import AgentEvents
+from esl_apps.acd.store import Store, describe
+from tests.fakeswitch.recording import Recording
+
+REC = Recording("inbound_callcenter")
+REPLIES = REC.api_replies()  # the last reply to each command
+SENT = [c[4:].strip() for c in REC.commands() if c.startswith("api ")]
+BODIES = [f.body.decode() for f in REC.frames() if f.content_type == "api/response"]
+MEMBERS_CMD = "callcenter_config queue list members default@default"
+# the members list taken while the agent talked to the caller
+MEMBERS_IN_CALL = next(b for c, b in zip(SENT, BODIES) if c == MEMBERS_CMD and "|Answered" in b)
+EVENTS = REC.events("callcenter::info")
+EMPTY = "+OK\n"
+
+
+class Api:
+    """Answers like the recorded switch; the list replies are chosen per test."""
+
+    def __init__(self, **lists):
+        self.lists = {cc.AGENT_LIST: EMPTY, cc.TIER_LIST: EMPTY,
+                      cc.QUEUE_LIST: REPLIES[cc.QUEUE_LIST],
+                      "callcenter_config queue list members default@default": EMPTY}
+        self.lists.update(lists)
+        self.sent = []
+
+    def __call__(self, command):
+        self.sent.append(command)
+        if command in self.lists:
+            return self.lists[command]
+        return REPLIES.get(command, "-ERR no reply recorded\n")
+
+
+@pytest.fixture
+def agent(db):
+    Queue.create(name="default")
+    a = Agent.create(extension="1001", display_name="Agent One", sip_password="x" * 12,
+                     state="Available", wrap_up_time=2)
+    Tier.create(queue=Queue.get(name="default"), agent=a, level=2, position=3)
+    return a
+
+
+def test_commands_refuse_anything_but_validated_values():
+    assert cc.agent_status("1001", "On Break") == \
+        "callcenter_config agent set status 1001@default 'On Break'"
+    for bad in ("1001 Available", "1001\n", "10;1", "x"):
+        with pytest.raises(cc.InvalidValue):
+            cc.agent_add(bad)
+    with pytest.raises(cc.InvalidValue):
+        cc.agent_status("1001", "Available' x")
+    with pytest.raises(cc.InvalidValue):
+        cc.tier_add("default", "1001", 0, 1)
+    with pytest.raises(cc.InvalidValue):
+        cc.queue_load("a b")
+    assert cc.strategy("ring-all") == "ring-all"
+    with pytest.raises(cc.InvalidValue):
+        cc.strategy("random")
+
+
+def test_recorded_lists_parse():
+    agents = cc.parse_table(REPLIES[cc.AGENT_LIST])
+    assert agents[0]["name"] == "1001@default" and agents[0]["status"] in cc.STATUSES
+    assert cc.parse_table(REPLIES[cc.TIER_LIST]) == [
+        {"queue": "default@default", "agent": "1001@default", "state": "Ready",
+         "level": "2", "position": "3"}]
+    queues = cc.parse_table(REPLIES[cc.QUEUE_LIST])
+    assert {q["name"] for q in queues} >= {"default@default"}
+    with pytest.raises(cc.SwitchRefused, match="Invalid Queue not found"):
+        cc.check_ok(REPLIES["callcenter_config queue load nosuch@default"], "load")
+
+
+def test_full_sync_adds_agent_and_tier_to_an_empty_switch(agent):
+    Tier.update(level=1, position=1).execute()
+    api = Api()
+    heals = Reconciler(api, Store(agent._meta.database), "127.0.0.1").run_once()
+    assert "callcenter_config agent add 1001@default callback" in api.sent
+    assert "callcenter_config agent set contact 1001@default user/1001@127.0.0.1" in api.sent
+    assert "callcenter_config agent set status 1001@default Available" in api.sent
+    assert "callcenter_config tier add default@default 1001@default 1 1" in api.sent
+    assert [h.what for h in heals] == ["agent 1001 added with status Available",
+                                       "tier default/1001 added (level 1, position 1)"]
+    assert not any("-ERR" in api(c) for c in list(api.sent) if c.startswith("callcenter_config agent set"))
+
+
+def test_in_sync_switch_needs_nothing(agent):
+    row = cc.parse_table(REPLIES[cc.AGENT_LIST])[0]
+    agent.state = row["status"]
+    agent.save()
+    api = Api(**{cc.AGENT_LIST: REPLIES[cc.AGENT_LIST], cc.TIER_LIST: REPLIES[cc.TIER_LIST]})
+    heals = Reconciler(api, Store(agent._meta.database), "127.0.0.1").run_once()
+    assert heals == []
+    assert all(c.split()[1] in ("agent", "tier", "queue") and c.split()[2] == "list"
+               for c in api.sent), api.sent
+
+
+def test_extra_agent_and_tier_in_the_switch_are_removed(db):
+    Queue.create(name="default")
+    api = Api(**{cc.AGENT_LIST: REPLIES[cc.AGENT_LIST], cc.TIER_LIST: REPLIES[cc.TIER_LIST]})
+    heals = Reconciler(api, Store(db), "127.0.0.1").run_once()
+    assert "callcenter_config agent del 1001@default" in api.sent
+    assert "callcenter_config tier del default@default 1001@default" in api.sent
+    assert len(heals) == 2
+
+
+def test_stuck_reserved_agent_is_set_waiting_on_the_second_pass(agent):
+    text = REPLIES[cc.AGENT_LIST]
+    reserved = text.replace("|Available|Waiting|", "|Available|Reserved|")
+    assert reserved != text
+    agent.state = "Available"
+    agent.save()
+    api = Api(**{cc.AGENT_LIST: reserved, cc.TIER_LIST: REPLIES[cc.TIER_LIST]})
+    rec = Reconciler(api, Store(agent._meta.database), "127.0.0.1")
+    assert rec.run_once() == []
+    heals = rec.run_once()
+    assert "callcenter_config agent set state 1001@default Waiting" in api.sent
+    assert "freeswitch#2540" in heals[0].why
+
+
+def test_stale_answered_member_is_removed_on_the_second_pass(agent, tmp_path):
+    import sqlite3
+    members = MEMBERS_IN_CALL
+    row = cc.parse_table(members)[0]
+    assert row["state"] == "Answered"
+    db_file = tmp_path / "callcenter.db"
+    with sqlite3.connect(db_file) as conn:
+        conn.execute("CREATE TABLE members (uuid TEXT, state TEXT)")
+        conn.execute("INSERT INTO members VALUES (?, 'Answered')", (row["uuid"],))
+    api = Api(**{MEMBERS_CMD: members, cc.AGENT_LIST: REPLIES[cc.AGENT_LIST],
+                 cc.TIER_LIST: REPLIES[cc.TIER_LIST],
+                 cc.uuid_exists(row["session_uuid"]): "false"})
+    rec = Reconciler(api, Store(agent._meta.database), "127.0.0.1", callcenter_db=db_file)
+    first = rec.run_once()
+    assert not any("member" in h.what for h in first)
+    heals = [h for h in rec.run_once() if "member" in h.what]
+    assert heals and "freeswitch#1973" in heals[0].why
+    with sqlite3.connect(db_file) as conn:
+        assert conn.execute("SELECT count(*) FROM members").fetchone()[0] == 0
+
+
+def test_live_member_is_left_alone(agent, tmp_path):
+    api = Api(**{MEMBERS_CMD: MEMBERS_IN_CALL, cc.AGENT_LIST: REPLIES[cc.AGENT_LIST],
+                 cc.TIER_LIST: REPLIES[cc.TIER_LIST]})
+    rec = Reconciler(api, Store(agent._meta.database), "127.0.0.1")
+    assert rec.run_once() == [] and rec.run_once() == []
+    assert api.sent.count(cc.uuid_exists(cc.parse_table(MEMBERS_IN_CALL)[0]["session_uuid"])) == 2
+
+
+def test_status_newer_in_hotline_is_pushed(agent):
+    store = Store(agent._meta.database)
+    store.record(agent, "Available", "Waiting", "hotline")
+    api = Api(**{cc.AGENT_LIST: REPLIES[cc.AGENT_LIST].replace("|Available|", "|On Break|"),
+                 cc.TIER_LIST: REPLIES[cc.TIER_LIST]})
+    heals = Reconciler(api, store, "127.0.0.1").run_once()
+    assert "callcenter_config agent set status 1001@default Available" in api.sent
+    assert heals[0].what == "agent 1001 status On Break -> Available in mod_callcenter"
+
+
+def test_status_newer_in_the_switch_is_taken(agent):
+    """A feature code used while Hotline was not listening."""
+    store = Store(agent._meta.database)
+    store.record(agent, "Available", "Waiting", "hotline", at=datetime.datetime(2020, 1, 1))
+    api = Api(**{cc.AGENT_LIST: REPLIES[cc.AGENT_LIST].replace("|Available|", "|On Break|"),
+                 cc.TIER_LIST: REPLIES[cc.TIER_LIST]})
+    heals = Reconciler(api, store, "127.0.0.1").run_once()
+    assert not any("set status" in c for c in api.sent)
+    assert heals[0].what == "agent 1001 status Available -> On Break in Hotline"
+    assert Agent.get_by_id(agent.id).state == "On Break"
+    assert AgentStateLog.select().order_by(AgentStateLog.id.desc()).first().source == "reconciler"
+
+
+def test_recorded_events_make_the_state_log(agent):
+    store = Store(agent._meta.database)
+    agent.state = "Logged Out"
+    agent.save()
+    events = AgentEvents(store)
+    for event in EVENTS:
+        events.handle(event)
+    rows = [(r.status, r.state, r.source) for r in
+            AgentStateLog.select().order_by(AgentStateLog.at, AgentStateLog.id)]
+    statuses = [s for s, _, src in rows if src == "phone"]
+    assert statuses[:3] == ["Available", "On Break", "Available"]
+    states = [st for _, st, src in rows if src == "switch"]
+    assert "In a queue call" in states and "Wrap Up" in states
+    assert states[-1] == "Wrap Up"  # the Waiting right after the call is the wrap-up
+    assert Agent.get_by_id(agent.id).state == "Available"
+    assert describe("Available", "Wrap Up") == "Available / Wrap Up"
+
+
+def test_hotline_change_is_not_logged_twice(agent):
+    store = Store(agent._meta.database)
+    store.record(agent, "On Break", "", "hotline", reason="lunch")
+    echo = next(e for e in EVENTS if e.get("CC-Agent-Status") == "On Break")
+    AgentEvents(store).handle(echo)
+    assert [r.source for r in AgentStateLog.select()] == ["hotline"]
