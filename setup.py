@@ -55,6 +55,8 @@ setup(
         "WTForms==3.3.2",
         "flask-babel==4.0.0",
         "Babel==2.18.0",
+        # CRM: customer import from XLSX (and the downloadable XLSX template)
+        "openpyxl==3.1.5",
     ],
     extras_require={
         # playwright drives Debian's chromium (never a downloaded browser)

@@ -25,6 +25,8 @@ from esl_apps.outbound import OutboundServer
 from esl_apps.switch_render import flow_queues, flow_target, switch_dirs
 from esl_apps.waiting.service import WaitingService
 from webui import create_app
+from webui.desk.control import AcdAgentControl
+from webui.events import DeskEvents, PopHub
 
 log = logging.getLogger(__name__)
 
@@ -35,16 +37,18 @@ class Services:
         fs = config.freeswitch
         self.db = bind(open_database(config.database_url))
         self.db.close()
+        hours = Hours(self.db)
         self.app = create_app({
             "SECRET_KEY": config.web.secret_key,
             "PERMANENT_SESSION_LIFETIME": config.web.session_minutes * 60,
             "HOTLINE_CONFIG": config,
+            "HOTLINE_POP_HUB": PopHub(),
+            "HOTLINE_HOURS": hours,   # the hours page drops its cache after an edit
         })
         self.web = WSGIServer((config.web.host, config.web.port), self.app,
                               log=logging.getLogger("webui.access"), error_log=log)
         self.esl = InboundClient(fs.esl_host, fs.esl_port, fs.esl_password)
         dirs, native = config.dirs, config.ivr.mode == "native"
-        hours = Hours(self.db)
         ivr_services = IvrServices(database=self.db, hours=hours)
         target = flow_target(config)
         self.ivr = IvrService(config.flows_dir, dirs["prompts_dir"],
@@ -63,6 +67,10 @@ class Services:
                                                 lambda: flow_queues(self.ivr.flowset.flows)),
                               callcenter_db=switch_dirs(config)["db"] / "callcenter.db",
                               reconcile_seconds=config.acd.reconcile_seconds)
+        # the desk: agent status through the ACD, screen pops from the agent legs' events
+        self.app.config["HOTLINE_AGENT_CONTROL"] = AcdAgentControl(self.acd)
+        self.desk = DeskEvents(self.esl, self.app.config["HOTLINE_POP_HUB"], self.db,
+                               region=config.locale.default_region)
         self.blacklist = BlacklistService(self.esl, self.db, dirs["prompts_dir"])
         self.waiting = WaitingService(self.esl, self.db, dirs["prompts_dir"],
                                       region=config.locale.default_region)

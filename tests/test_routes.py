@@ -17,7 +17,9 @@ SELF_AUTHENTICATED = cdr.PUBLIC_ENDPOINTS
 # Routes that take a POST without a CSRF token, each for a stated reason.
 CSRF_EXEMPT = {"cdr.receive"}  # mod_xml_cdr posts with basic auth and no session
 # Values for the URL arguments of the rules; "user_id" is filled in per test.
-URL_ARGUMENTS = {"filename": "hotline.css"}
+URL_ARGUMENTS = {"filename": "hotline.css", "flow": "no_such_flow", "recording_id": 1,
+                 "did_id": 1, "schedule_id": 1, "holiday_id": 1,
+                 "customer_id": 1, "call_id": 1, "job_id": "none"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 

@@ -20,7 +20,7 @@ from flask_wtf.csrf import CSRFProtect
 from db.models import database
 
 # Blueprint modules, in registration order. Each has `bp` and `PUBLIC_ENDPOINTS`.
-AREAS = ("webui.health", "webui.cdr", "webui.auth", "webui.admin")
+AREAS = ("webui.health", "webui.cdr", "webui.auth", "webui.admin", "webui.desk", "webui.crm")
 # Open to anyone besides the areas' own PUBLIC_ENDPOINTS: the vendored scripts and CSS.
 PUBLIC_ENDPOINTS = {"static"}
 

@@ -166,3 +166,7 @@ def reset_password(user_id):
     return _page(shown={"username": user.username, "password": password})
 
 
+
+
+# The other admin pages register their views on `bp` (imported last: they import it).
+from webui.admin import dids, flows, hours, recordings  # noqa: F401
