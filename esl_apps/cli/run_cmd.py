@@ -22,8 +22,8 @@ def run(state):
     services = Services(config)
     services.start()
     base = f"http://{config.web.host}:{config.web.port}"
-    click.echo(f"Hotline is running: web on {base}/ (health check {base}/healthz; "
-               "the panel's pages are not built yet). Ctrl-C stops it.")
+    click.echo(f"Hotline is running: web panel on {base}/login (health check "
+               f"{base}/healthz). Ctrl-C stops it.")
     problem = services.freeswitch_status()
     if problem:
         click.echo(problem)
