@@ -14,6 +14,7 @@ from pathlib import Path
 
 from esl_apps.ivr import calldata
 from esl_apps.ivr.verbs.base import RETURN
+from esl_apps.prompts.paths import builtin_path, prompt_path
 
 log = logging.getLogger(__name__)
 
@@ -112,17 +113,14 @@ class Runner:
     """Walks flows. `handback(flow, node)` says whether the switch should run a
     node natively instead (see esl_apps.ivr.compile); None runs every node here."""
 
-    def __init__(self, flows, services, prompts_dir: Path | None, handback=None,
-                 counters=None):
+    def __init__(self, flows, services, prompts_dir: Path | None, handback=None):
         self.flows = flows
         self.services = services
         self.prompts_dir = Path(prompts_dir) if prompts_dir else None
         self.handback = handback
-        self.counters = counters
 
     # prompts ---------------------------------------------------------------
     def audio(self, prompt, language, flow) -> Audio:
-        from esl_apps.prompts.paths import prompt_path
         if prompt.text is not None:
             label = getattr(prompt.text, language) or prompt.text.zh or prompt.text.en
         else:
@@ -131,7 +129,6 @@ class Runner:
         return Audio(str(prompt_path(prompt, language, flow_dir, self.prompts_dir)), label)
 
     def builtin(self, name, language, label) -> Audio:
-        from esl_apps.prompts.paths import builtin_path
         return Audio(str(builtin_path(self.prompts_dir, language, name)), label)
 
     # the walk --------------------------------------------------------------
