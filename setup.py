@@ -32,7 +32,8 @@ setup(
                                     "db", "db.*"]),
     package_data={"webui": ["templates/*.html", "templates/*/*.html", "static/*",
                             "static/vendor/*", "translations/*/LC_MESSAGES/*.mo",
-                            "translations/*/LC_MESSAGES/*.po"]},
+                            "translations/*/LC_MESSAGES/*.po"],
+                  "esl_apps.notify": ["templates/*.txt"]},
     data_files=data_files(),
     install_requires=[
         # the owner's design card
@@ -61,7 +62,9 @@ setup(
     extras_require={
         # playwright drives Debian's chromium (never a downloaded browser)
         "test": ["pytest==9.2.0", "pytest-timeout==2.4.0", "setuptools", "wheel",
-                 "playwright==1.65.2"],
+                 "playwright==1.65.2",
+                 # a real local SMTP server for the notification tests (aio-libs)
+                 "aiosmtpd==1.4.6"],
     },
     entry_points={"console_scripts": ["hotline = esl_apps.cli:main"]},
 )

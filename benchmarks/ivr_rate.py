@@ -221,13 +221,13 @@ def variants(first_ms: int = 14000) -> dict:
                 3, 30, 45.0, "heating_menu_xml",
                 "heating flow compiled (whole call, lookup handed to hotline run)"),
         Variant("heating_menu_xml", "native", HEATING_MENU_XML, menu, None, check_digit,
-                10, 160, 20.0, None, "heating first menu, hand-written XML", SLOW_MS),
+                10, 160, 15.0, None, "heating first menu, hand-written XML", SLOW_MS),
         Variant("ref_native", "native", REF_DID, menu, None, check_ref_flow,
-                10, 160, 20.0, "ref_xml", "reference menu, YAML compiled to dialplan", SLOW_MS),
+                10, 160, 15.0, "ref_xml", "reference menu, YAML compiled to dialplan", SLOW_MS),
         Variant("ref_xml", "native", REF_XML, menu, None, check_digit,
-                10, 160, 20.0, None, "reference menu, hand-written XML", SLOW_MS),
+                10, 160, 15.0, None, "reference menu, hand-written XML", SLOW_MS),
         Variant("ref_socket", "socket", REF_DID, menu, None, check_ref_flow,
-                10, 160, 20.0, "ref_xml", "reference menu, YAML in socket mode", SLOW_MS),
+                10, 160, 15.0, "ref_xml", "reference menu, YAML in socket mode", SLOW_MS),
     ]}
 
 
@@ -653,7 +653,7 @@ def main():
                         help="run these rates instead of searching")
     parser.add_argument("--window", type=float, help="seconds of offered calls per step "
                         "(default: 45 for the heating flow, longer than its ~40 s call, "
-                        "so a step reaches its full concurrency; 20 for the menus)")
+                        "so a step reaches its full concurrency; 15 for the ~3 s menus)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument("--fs-priority", choices=["auto", "normal"], default="auto",
                         help="auto: FreeSWITCH's default, SCHED_FIFO real-time when it may "

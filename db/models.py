@@ -13,7 +13,7 @@ from db.fields import JSONField
 
 database = DatabaseProxy()
 
-ROLES = ("admin", "supervisor", "agent", "qa", "designer")
+ROLES = ("admin", "supervisor", "agent", "qa", "designer", "field")
 QUEUE_STRATEGIES = ("longest-idle-agent", "round-robin", "top-down", "ring-all",
                     "agent-with-least-talk-time", "agent-with-fewest-calls")
 AGENT_STATES = ("Logged Out", "Available", "On Break", "Wrap Up")
@@ -174,7 +174,10 @@ class NoteCategory(BaseModel):
 
 
 class CallNote(BaseModel):
+    """A note written during the call keeps call_uuid until the CDR makes the call
+    record (webui.cdr.store_cdr links it then)."""
     call = ForeignKeyField(CallRecord, null=True, on_delete="SET NULL", backref="notes")
+    call_uuid = CharField(max_length=64, default="", index=True)
     customer = ForeignKeyField(Customer, null=True, on_delete="SET NULL", backref="notes")
     author = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="notes")
     category = ForeignKeyField(NoteCategory, null=True, on_delete="SET NULL",
@@ -368,3 +371,279 @@ MODELS = [User, AuditLog, Agent, Queue, Tier, Did, Customer, CustomerPhone,
           IvrNodeStat, IvrTransitionStat, BillingAccount, Recording,
           RecordingFailure,
           AgentStateLog]
+
+
+# --- notifications, knowledge base, call scripts, notices (migration 0009) ---
+
+NOTIFY_CHANNELS = ("email", "sms")
+NOTIFY_STATUSES = ("pending", "sending", "sent", "failed")
+
+
+class Notification(BaseModel):
+    """One message to one recipient on one channel (esl_apps.notify): written
+    "pending" by outbox.enqueue in the caller's transaction, claimed ("sending") and
+    sent by the notify job, "sent" or, after notify.max_attempts, "failed" (shown on
+    /admin/notifications, where it can be retried). order_id is the work order's id,
+    a plain number so the outbox does not depend on the work-order tables."""
+    event = CharField(max_length=32, index=True)
+    order_id = IntegerField(null=True, index=True)
+    channel = CharField(max_length=8, choices=[(c, c) for c in NOTIFY_CHANNELS])
+    recipient = CharField(max_length=255)  # e-mail address or phone number
+    recipient_name = CharField(max_length=128, default="")
+    language = CharField(max_length=8, default="zh")
+    subject = CharField(max_length=255, default="")
+    body = TextField()
+    status = CharField(max_length=8, default="pending",
+                       choices=[(s, s) for s in NOTIFY_STATUSES])
+    attempts = SmallIntegerField(default=0)
+    next_attempt_at = DateTimeField(default=utcnow)
+    claimed_by = CharField(max_length=32, default="")
+    claimed_at = DateTimeField(null=True)
+    last_error = CharField(max_length=512, default="")
+    created_at = DateTimeField(default=utcnow, index=True)
+    sent_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("status", "next_attempt_at"), False),)
+
+
+class KbCategory(BaseModel):
+    name = CharField(max_length=64, unique=True)
+    position = SmallIntegerField(default=0)
+
+
+class KbArticle(BaseModel):
+    """A knowledge-base article. search_text is title, tags and body as search
+    tokens (webui.kb.search: CJK as character bigrams and unigrams, other words
+    lowercased); SQLite indexes it with FTS5 (kb_article_fts, kept by triggers),
+    PostgreSQL with a GIN index on to_tsvector('simple', search_text)."""
+    category = ForeignKeyField(KbCategory, null=True, on_delete="SET NULL",
+                               backref="articles")
+    title = CharField(max_length=200)
+    body = TextField(default="")
+    tags = CharField(max_length=255, default="")  # comma-separated
+    search_text = TextField(default="")
+    author = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="kb_articles")
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow, index=True)
+
+
+class CallScript(BaseModel):
+    """What an agent says (话术) for calls of one note category, shown on the desk."""
+    category = ForeignKeyField(NoteCategory, on_delete="CASCADE", backref="scripts")
+    title = CharField(max_length=200)
+    body = TextField()
+    position = SmallIntegerField(default=0)
+    active = BooleanField(default=True)
+    updated_at = DateTimeField(default=utcnow)
+
+
+class Notice(BaseModel):
+    """An announcement shown on the desk between active_from and active_until (open
+    ended when None) to users of audience_role ("" = everybody)."""
+    title = CharField(max_length=200)
+    body = TextField(default="")
+    active_from = DateTimeField(default=utcnow)
+    active_until = DateTimeField(null=True)
+    audience_role = CharField(max_length=16, default="")
+    created_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="notices")
+    created_at = DateTimeField(default=utcnow, index=True)
+
+
+MODELS += [Notification, KbCategory, KbArticle, CallScript, Notice]
+
+
+# --- work orders (migration 0008; esl_apps.workorders, webui.workorders) ---
+
+WORK_ORDER_TYPES = ("repair", "complaint", "consult", "suggestion", "business", "other")
+WORK_ORDER_PRIORITIES = ("urgent", "high", "medium", "low")
+SLA_TIMER_KINDS = ("response_warning", "response_breach", "resolve_warning", "resolve_breach")
+EXTENSION_STATUSES = ("pending", "approved", "refused")
+REVISIT_STATUSES = ("pending", "done")
+SATISFACTION_LEVELS = ("satisfied", "basically_satisfied", "dissatisfied", "unreachable")
+
+
+class Department(BaseModel):
+    """A department or field crew that work orders are dispatched to; email/phone
+    reach its duty desk (dispatch and SLA notifications)."""
+    name = CharField(max_length=64, unique=True)
+    email = CharField(max_length=255, default="")
+    phone = CharField(max_length=32, default="")
+    active = BooleanField(default=True)
+
+
+class DepartmentMember(BaseModel):
+    """A user of a department: field workers see its unassigned orders; a lead
+    (班组长) gets the SLA escalations. email/phone: where their notifications go."""
+    department = ForeignKeyField(Department, on_delete="CASCADE", backref="members")
+    user = ForeignKeyField(User, on_delete="CASCADE", backref="departments")
+    lead = BooleanField(default=False)
+    email = CharField(max_length=255, default="")
+    phone = CharField(max_length=32, default="")
+
+    class Meta:
+        indexes = ((("department", "user"), True),)
+
+
+class ServiceCatalogEntry(BaseModel):
+    """服务目录: what the order is about (e.g. "heating: radiator not warm"), with
+    the department it usually goes to."""
+    code = CharField(max_length=32, unique=True)
+    name_zh = CharField(max_length=64)
+    name_en = CharField(max_length=64)
+    department = ForeignKeyField(Department, null=True, on_delete="SET NULL",
+                                 backref="catalog")
+    position = SmallIntegerField(default=0)
+    active = BooleanField(default=True)
+
+
+class WorkOrderWorkflow(BaseModel):
+    """The states and per-role transitions (esl_apps.workorders.workflow reads and
+    checks `definition`), and the business-hours schedule SLA deadlines count in
+    (an esl_apps.ivr.hours schedule name). One row, named "default"."""
+    name = CharField(max_length=32, unique=True)
+    definition = JSONField()
+    sla_schedule = CharField(max_length=64, default="default")
+    updated_at = DateTimeField(default=utcnow)
+    updated_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+
+
+class SlaRule(BaseModel):
+    """Response and resolution limits, in business minutes, of one type and priority;
+    a warning goes out warn_before minutes before each deadline. schedule: the
+    business-hours schedule for this rule ("" = the workflow's sla_schedule)."""
+    type = CharField(max_length=16)
+    priority = CharField(max_length=8)
+    response_minutes = IntegerField()
+    resolve_minutes = IntegerField()
+    warn_before = IntegerField(default=30)
+    schedule = CharField(max_length=64, default="")
+
+    class Meta:
+        indexes = ((("type", "priority"), True),)
+
+
+class WorkOrder(BaseModel):
+    """A work order (工单). The SLA snapshot (sla_schedule, *_limit, warn_before)
+    is copied from the SlaRule when the order is made; an approved extension adds
+    to resolve_limit. Deadlines count from sla_started_at (creation, or the last
+    re-dispatch). Times are naive UTC."""
+    number = CharField(max_length=32, unique=True)
+    title = CharField(max_length=200)
+    description = TextField(default="")
+    type = CharField(max_length=16, index=True, choices=[(t, t) for t in WORK_ORDER_TYPES])
+    priority = CharField(max_length=8, choices=[(p, p) for p in WORK_ORDER_PRIORITIES])
+    catalog = ForeignKeyField(ServiceCatalogEntry, null=True, on_delete="SET NULL",
+                              backref="orders")
+    category = ForeignKeyField(NoteCategory, null=True, on_delete="SET NULL",
+                               backref="orders")
+    department = ForeignKeyField(Department, null=True, on_delete="SET NULL",
+                                 backref="orders")
+    assignee = ForeignKeyField(User, null=True, on_delete="SET NULL",
+                               backref="assigned_orders")
+    customer = ForeignKeyField(Customer, null=True, on_delete="SET NULL", backref="orders")
+    call = ForeignKeyField(CallRecord, null=True, on_delete="SET NULL", backref="orders")
+    call_data = JSONField(default=dict)  # the IVR's call data, copied when made
+    contact_name = CharField(max_length=128, default="")
+    contact_phone = CharField(max_length=32, default="")
+    address = CharField(max_length=255, default="")
+    region = CharField(max_length=64, default="", index=True)
+    state = CharField(max_length=32, index=True)
+    created_by = ForeignKeyField(User, null=True, on_delete="SET NULL",
+                                 backref="created_orders")
+    created_at = DateTimeField(default=utcnow, index=True)
+    updated_at = DateTimeField(default=utcnow)
+    sla_schedule = CharField(max_length=64, default="default")
+    response_limit = IntegerField(default=0)   # business minutes
+    resolve_limit = IntegerField(default=0)    # business minutes, with extensions
+    warn_before = IntegerField(default=0)
+    sla_started_at = DateTimeField(default=utcnow)
+    response_due_at = DateTimeField(null=True, index=True)
+    resolve_due_at = DateTimeField(null=True, index=True)
+    responded_at = DateTimeField(null=True)
+    resolved_at = DateTimeField(null=True)
+    closed_at = DateTimeField(null=True, index=True)
+    escalated_at = DateTimeField(null=True)
+    reopen_count = SmallIntegerField(default=0)
+    satisfaction = CharField(max_length=24, default="")
+
+
+class WorkOrderEvent(BaseModel):
+    """The order's history: who did what, when, with what comment. kind: created,
+    transition, assigned, comment, attachment, sla_warning, sla_breach,
+    extension_requested, extension_approved, extension_refused, revisit."""
+    order = ForeignKeyField(WorkOrder, on_delete="CASCADE", backref="events")
+    at = DateTimeField(default=utcnow, index=True)
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    actor = CharField(max_length=64, default="")
+    kind = CharField(max_length=24)
+    from_state = CharField(max_length=32, default="")
+    to_state = CharField(max_length=32, default="")
+    comment = TextField(default="")
+    detail = JSONField(default=dict)
+
+
+class WorkOrderAttachment(BaseModel):
+    """A photo uploaded to the order (stored_name under the data directory's
+    workorders/<order id>/), or a linked call recording (recording set, no file)."""
+    order = ForeignKeyField(WorkOrder, on_delete="CASCADE", backref="attachments")
+    kind = CharField(max_length=16, default="photo")  # photo | recording
+    filename = CharField(max_length=255, default="")  # as uploaded, for display only
+    stored_name = CharField(max_length=64, default="")
+    content_type = CharField(max_length=64, default="")
+    size_bytes = IntegerField(default=0)
+    recording = ForeignKeyField(Recording, null=True, on_delete="SET NULL")
+    uploaded_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    uploaded_at = DateTimeField(default=utcnow)
+
+
+class SlaTimer(BaseModel):
+    """A due SLA warning or breach. The SLA job claims due rows with one UPDATE ...
+    WHERE fired_at IS NULL AND cancelled_at IS NULL, in the transaction that writes
+    the event and the notification, so each fires once across restarts."""
+    order = ForeignKeyField(WorkOrder, on_delete="CASCADE", backref="timers")
+    kind = CharField(max_length=20, choices=[(k, k) for k in SLA_TIMER_KINDS])
+    due_at = DateTimeField()
+    deadline = DateTimeField()
+    fired_at = DateTimeField(null=True)
+    cancelled_at = DateTimeField(null=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("fired_at", "cancelled_at", "due_at"), False),)
+
+
+class DeadlineExtension(BaseModel):
+    """A field worker's request for more time (延期申请), in business minutes added
+    to the resolution limit; a supervisor approves or refuses it."""
+    order = ForeignKeyField(WorkOrder, on_delete="CASCADE", backref="extensions")
+    requested_by = ForeignKeyField(User, null=True, on_delete="SET NULL",
+                                   backref="extension_requests")
+    requested_at = DateTimeField(default=utcnow)
+    minutes = IntegerField()
+    reason = TextField(default="")
+    status = CharField(max_length=8, default="pending", index=True,
+                       choices=[(s, s) for s in EXTENSION_STATUSES])
+    decided_by = ForeignKeyField(User, null=True, on_delete="SET NULL",
+                                 backref="extension_decisions")
+    decided_at = DateTimeField(null=True)
+    decision_comment = TextField(default="")
+
+
+class RevisitTask(BaseModel):
+    """回访: made when a repair is done; an agent calls the customer and records
+    their satisfaction ("unreachable" keeps the task open for another try)."""
+    order = ForeignKeyField(WorkOrder, on_delete="CASCADE", backref="revisits")
+    created_at = DateTimeField(default=utcnow, index=True)
+    status = CharField(max_length=8, default="pending", index=True,
+                       choices=[(s, s) for s in REVISIT_STATUSES])
+    attempts = SmallIntegerField(default=0)
+    agent = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    satisfaction = CharField(max_length=24, default="")
+    comment = TextField(default="")
+    done_at = DateTimeField(null=True)
+
+
+MODELS += [Department, DepartmentMember, ServiceCatalogEntry, WorkOrderWorkflow, SlaRule,
+           WorkOrder, WorkOrderEvent, WorkOrderAttachment, SlaTimer, DeadlineExtension,
+           RevisitTask]

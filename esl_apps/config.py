@@ -76,6 +76,9 @@ class WebConfig(_Section):
     port: int = Field(8080, ge=1, le=65535)
     secret_key: str = ""
     session_minutes: int = Field(480, ge=5)
+    # true when the panel is reached over HTTPS (a reverse proxy in front of it): the
+    # session cookie is then never sent over plain HTTP
+    secure_cookies: bool = False
 
 
 class FreeswitchConfig(_Section):
@@ -130,6 +133,49 @@ class AcdConfig(_Section):
     # Seconds between reconcile passes of mod_callcenter's agents, tiers and members
     # against the database (esl_apps.acd).
     reconcile_seconds: float = Field(5.0, gt=0)
+    # mod_callcenter's global reserve-agents (callcenter.conf.xml settings): reserve an
+    # agent before offering it a call. Read when mod_callcenter loads: a change needs
+    # `hotline switch render` and a FreeSWITCH restart.
+    reserve_agents: bool = False
+
+
+class NotifyRecipient(_Section):
+    """A default recipient of work-order notifications (see esl_apps.notify)."""
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    language: Literal["", "zh", "en"] = ""  # "": the panel's ([locale] language)
+    # events this recipient gets ([] = every event: dispatch, sla_warning, sla_breach, closed)
+    events: list[str] = []
+
+
+class NotifyConfig(_Section):
+    # E-mail over SMTP (esl_apps.notify.sender); smtp_host "" = e-mail off (such
+    # notifications fail visibly instead of being dropped).
+    smtp_host: str = ""
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_timeout: float = Field(10.0, gt=0)
+    mail_from: str = "hotline@localhost"
+    # SMS: a JSON POST {"to", "text", "id"} to this URL ("" = SMS off); a 2xx answer
+    # is success. sms_token, when set, goes in an "Authorization: Bearer" header.
+    sms_url: str = ""
+    sms_token: str = ""
+    sms_timeout: float = Field(10.0, gt=0)
+    # a failed send is retried after retry_seconds, doubling each time, and marked
+    # failed after max_attempts
+    max_attempts: int = Field(5, ge=1)
+    retry_seconds: float = Field(60.0, gt=0)
+    send_every_seconds: float = Field(15.0, gt=0)
+    # who gets a notification when the caller names nobody; in TOML:
+    # [[notify.default_recipients]]
+    # name = "值班长"
+    # email = "duty@example.com"
+    # phone = "+8613800000000"
+    # language = "zh"
+    default_recipients: list[NotifyRecipient] = []
 
 
 class LogConfig(_Section):
@@ -145,6 +191,7 @@ class Config(_Section):
     locale: LocaleConfig = LocaleConfig()
     recording: RecordingConfig = RecordingConfig()
     acd: AcdConfig = AcdConfig()
+    notify: NotifyConfig = NotifyConfig()
     log: LogConfig = LogConfig()
     _source: str = PrivateAttr("defaults")
 

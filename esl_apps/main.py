@@ -13,6 +13,7 @@ from esl_apps.acd.render import SwitchFiles
 from esl_apps.acd.service import AcdService
 from esl_apps.apps import builtin_apps
 from esl_apps.apps.ivr import IvrApp
+from esl_apps.apps.sticky import StickyApp
 from esl_apps.blacklist.service import BlacklistService
 from esl_apps.inbound import InboundClient
 from esl_apps.ivr.compile import runs_natively
@@ -25,6 +26,7 @@ from esl_apps.outbound import OutboundServer
 from esl_apps.switch_render import flow_queues, flow_target, switch_dirs
 from esl_apps.waiting.service import WaitingService
 from webui import create_app
+from webui.desk.call_control import CallControl
 from webui.desk.control import AcdAgentControl
 from webui.events import DeskEvents, PopHub
 
@@ -57,8 +59,14 @@ class Services:
                               reload_seconds=config.ivr.reload_seconds)
         runner = Runner(self.ivr.flowset, ivr_services, dirs["prompts_dir"],
                         handback=runs_natively if native else None)
-        apps = dict(builtin_apps(), ivr=lambda session, calllog: IvrApp(
-            session, calllog, runner=runner, target=target))
+        # the apps reach the waiting service (built below) only once calls arrive
+        apps = dict(builtin_apps(),
+                    ivr=lambda session, calllog: IvrApp(
+                        session, calllog, runner=runner, target=target,
+                        offer_first=self.waiting.offer_first),
+                    sticky=lambda session, calllog: StickyApp(
+                        session, calllog, offer_first=self.waiting.offer_first,
+                        cc_domain=target.cc_domain))
         self.calls = OutboundServer(fs.socket_host, fs.socket_port, apps,
                                     max_calls=fs.max_sessions)
         self.jobs = build_scheduler(config, self.db)
@@ -66,12 +74,15 @@ class Services:
                               files=SwitchFiles(config, dirs["switch_conf_dir"],
                                                 lambda: flow_queues(self.ivr.flowset.flows)),
                               callcenter_db=switch_dirs(config)["db"] / "callcenter.db",
-                              reconcile_seconds=config.acd.reconcile_seconds)
+                              reconcile_seconds=config.acd.reconcile_seconds,
+                              sticky_held=lambda queue, ext: self.waiting.holds_tier(queue, ext))
         # the desk: agent status through the ACD, screen pops from the agent legs' events
         self.app.config["HOTLINE_AGENT_CONTROL"] = AcdAgentControl(self.acd)
+        self.app.config["HOTLINE_CALL_CONTROL"] = CallControl.from_config(self.esl, config)
         self.desk = DeskEvents(self.esl, self.app.config["HOTLINE_POP_HUB"], self.db,
                                region=config.locale.default_region)
         self.blacklist = BlacklistService(self.esl, self.db, dirs["prompts_dir"])
+        self.app.config["HOTLINE_BLACKLIST"] = self.blacklist  # the panel pushes at once
         self.waiting = WaitingService(self.esl, self.db, dirs["prompts_dir"],
                                       region=config.locale.default_region)
         self._stopping = Event()

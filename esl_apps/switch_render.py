@@ -10,6 +10,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from esl_apps.blacklist.numbers import dialing
 from esl_apps.paths import data_dir
 
 log = logging.getLogger(__name__)
@@ -183,6 +184,10 @@ def _context(config, agents, dids, queues, connect_watchdog) -> dict:
         "agents": extensions,
         "dids": [_did(d) for d in dids if d.get("enabled", True)],
         "queues": _queues(queues, fs.fallback_queue),
+        "reserve_agents": config.acd.reserve_agents,
+        # the blacklist's caller-ID rules (esl_apps/blacklist/numbers.py) for the region
+        "blacklist_rules": [(rx.pattern, prefix) for rx, prefix
+                            in dialing(config.locale.default_region).rules()],
     }
 
 

@@ -21,6 +21,8 @@ MEMBERS_CMD = "callcenter_config queue list members default@default"
 MEMBERS_IN_CALL = next(b for c, b in zip(SENT, BODIES) if c == MEMBERS_CMD and "|Answered" in b)
 EVENTS = REC.events("callcenter::info")
 EMPTY = "+OK\n"
+# the recorded switch's queue default@default (the fallback queue's defaults)
+RECORDED_DEFAULT = {"max_wait_time": 300, "max_wait_time_with_no_agent": 30}
 
 
 class Api:
@@ -42,7 +44,7 @@ class Api:
 
 @pytest.fixture
 def agent(db):
-    Queue.create(name="default")
+    Queue.create(name="default", **RECORDED_DEFAULT)
     a = Agent.create(extension="1001", display_name="Agent One", sip_password="x" * 12,
                      state="Available", wrap_up_time=2)
     Tier.create(queue=Queue.get(name="default"), agent=a, level=2, position=3)
@@ -103,12 +105,31 @@ def test_in_sync_switch_needs_nothing(agent):
 
 
 def test_extra_agent_and_tier_in_the_switch_are_removed(db):
-    Queue.create(name="default")
+    Queue.create(name="default", **RECORDED_DEFAULT)
     api = Api(**{cc.AGENT_LIST: REPLIES[cc.AGENT_LIST], cc.TIER_LIST: REPLIES[cc.TIER_LIST]})
     heals = Reconciler(api, Store(db), "127.0.0.1").run_once()
     assert "callcenter_config agent del 1001@default" in api.sent
     assert "callcenter_config tier del default@default 1001@default" in api.sent
     assert len(heals) == 2
+
+
+@pytest.mark.parametrize("held, healed", [(True, False), (False, True)])
+def test_a_level_zero_tier_is_healed_unless_a_sticky_caller_holds_it(agent, held, healed):
+    """The waiting service drops a sticky agent's tier to level 0 for one caller; a
+    level 0 nobody holds (Hotline died mid-call) is put back."""
+    row = cc.parse_table(REPLIES[cc.AGENT_LIST])[0]
+    agent.state = row["status"]
+    agent.save()
+    tiers = REPLIES[cc.TIER_LIST].replace("|Ready|2|3", "|Ready|0|3")
+    assert tiers != REPLIES[cc.TIER_LIST]
+    api = Api(**{cc.AGENT_LIST: REPLIES[cc.AGENT_LIST], cc.TIER_LIST: tiers})
+    asked = []
+    heals = Reconciler(api, Store(agent._meta.database), "127.0.0.1",
+                       sticky_held=lambda q, e: asked.append((q, e)) or held).run_once()
+    assert asked == [("default", "1001")]
+    fix = "callcenter_config tier set level default@default 1001@default 2"
+    assert (fix in api.sent) == healed
+    assert [h.what for h in heals] == (["tier default/1001 level 0 -> 2"] if healed else [])
 
 
 def test_stuck_reserved_agent_is_set_waiting_on_the_second_pass(agent):
@@ -181,7 +202,8 @@ def test_recorded_events_make_the_state_log(agent):
     store = Store(agent._meta.database)
     agent.state = "Logged Out"
     agent.save()
-    events = AgentEvents(store)
+    timers = []
+    events = AgentEvents(store, later=lambda *a: timers.append(a))
     for event in EVENTS:
         events.handle(event)
     rows = [(r.status, r.state, r.source) for r in
@@ -191,8 +213,28 @@ def test_recorded_events_make_the_state_log(agent):
     states = [st for _, st, src in rows if src == "switch"]
     assert "In a queue call" in states and "Wrap Up" in states
     assert states[-1] == "Wrap Up"  # the Waiting right after the call is the wrap-up
+    # wrap_up_time later (2 s for this agent) the wrap-up is over
+    (seconds, over, *args), = timers
+    assert seconds == 2
+    wrap = AgentStateLog.select().order_by(AgentStateLog.id.desc()).first()
+    over(*args)
+    last = AgentStateLog.select().order_by(AgentStateLog.id.desc()).first()
+    assert (last.state, last.source, last.at - wrap.at) == (
+        "Waiting", "switch", datetime.timedelta(seconds=2))
+    over(*args)                                    # fires once: nothing more
+    assert AgentStateLog.select().count() == len(rows) + 1
     assert Agent.get_by_id(agent.id).state == "Available"
     assert describe("Available", "Wrap Up") == "Available / Wrap Up"
+
+
+def test_a_wrap_up_interrupted_is_not_ended_again(agent):
+    store = Store(agent._meta.database)
+    timers = []
+    events = AgentEvents(store, later=lambda *a: timers.append(a))
+    events.handle({"CC-Action": "bridge-agent-end", "CC-Agent": "1001@default"})
+    store.record(agent, "On Break", "", "hotline", reason="lunch")   # a break during it
+    timers[0][1](*timers[0][2:])
+    assert [r.state for r in AgentStateLog.select().order_by(AgentStateLog.id)] == ["Wrap Up", ""]
 
 
 def test_hotline_change_is_not_logged_twice(agent):
@@ -201,3 +243,16 @@ def test_hotline_change_is_not_logged_twice(agent):
     echo = next(e for e in EVENTS if e.get("CC-Agent-Status") == "On Break")
     AgentEvents(store).handle(echo)
     assert [r.source for r in AgentStateLog.select()] == ["hotline"]
+
+
+def test_a_queue_setting_changed_in_hotline_reloads_the_queue(agent):
+    """`hotline queue set --max-wait-time` (or a web edit while the switch was away)
+    reaches a running switch at the next pass."""
+    Queue.update(max_wait_time=120, tier_rules_apply=True).execute()
+    api = Api(**{cc.TIER_LIST: REPLIES[cc.TIER_LIST]})
+    heals = Reconciler(api, Store(agent._meta.database), "127.0.0.1").run_once()
+    assert "callcenter_config queue reload default@default" in api.sent
+    assert api.sent.index("reloadxml") < api.sent.index("callcenter_config queue reload default@default")
+    why = next(h.why for h in heals if h.what == "queue default reloaded")
+    assert "max_wait_time 300 in the switch, 120 in Hotline" in why
+    assert "tier_rules_apply false in the switch, true in Hotline" in why

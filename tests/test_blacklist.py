@@ -52,18 +52,33 @@ def test_dids():
         parse_did("8800/1234")
 
 
-def test_the_dialplan_uses_the_same_caller_rules():
-    """05_blacklist.xml's caller_id_number conditions are numbers.RULES, in order."""
-    text = DIALPLAN.read_text()
+@pytest.mark.parametrize("region", ["CN", "US", "HK"])
+def test_the_dialplan_uses_the_same_caller_rules(tmp_path, region):
+    """The rendered 05_blacklist.xml's caller_id_number conditions are the region's
+    rules in numbers.py, in order, and key the same caller IDs alike."""
+    from esl_apps.blacklist.numbers import dialing
+    from esl_apps.switch_render import render_switch
+    from tests.test_switch_config import AGENT, DID, QUEUE, TOML
+    from esl_apps.config import load_config
+    path = tmp_path / "hotline.toml"
+    path.write_text(TOML + f'\n[locale]\ndefault_region = "{region}"\n')
+    render_switch(load_config(path, environ={}), tmp_path / "conf", [AGENT], [DID], [QUEUE])
+    text = (tmp_path / "conf/dialplan/public/05_blacklist.xml").read_text()
     found = re.findall(r'field="caller_id_number" expression="([^"]+)"[^>]*>\s*'
                        r'<action application="set" data="hlbl_caller=([0-9]*)\$1"', text)
-    from esl_apps.blacklist.numbers import RULES
-    assert found == [(p.pattern, prefix) for p, prefix in RULES]
-    # one prefix lookup for every length up to the longest key
-    lengths = [int(n) for n in re.findall(r'expression="\^\(\[0-9\]\{(\d+)\}\)"',
-                                          text.replace("{{ '{' }}", "{").replace(
-                                              "{{ '}' }}", "}").replace("{{ length }}", "L"))]
-    assert "range(15, 0, -1)" in text or sorted(lengths) == list(range(1, 16))
+    rules = dialing(region).rules()
+    assert found == [(p.pattern, prefix) for p, prefix in rules]
+    assert len(found) == (3 if region == "HK" else 4)       # HK has no trunk prefix
+    lengths = [int(n) for n in re.findall(r'expression="\^\(\[0-9\]\{(\d+)\}\)"', text)]
+    assert sorted(lengths) == list(range(1, 16))   # a prefix lookup for every length
+
+
+@pytest.mark.parametrize("region, caller, key", [
+    ("US", "2125551234", "12125551234"), ("US", "12125551234", "12125551234"),
+    ("US", "01186138001380000", "86138001380000"), ("GB", "02079460000", "442079460000"),
+    ("HK", "21234567", "85221234567"), ("CN", "13800138000", "8613800138000")])
+def test_caller_keys_follow_the_region(region, caller, key):
+    assert caller_key(caller, region) == key
 
 
 # entries and matching ------------------------------------------------------------

@@ -17,8 +17,9 @@ HEAD = "name: f\nentry: start\nlanguage: zh\ndids: ['88001234']\nnodes:\n"
 
 @pytest.fixture
 def target(tmp_path):
+    """Node by node, as written (test_inlining_* check what the switch gets)."""
     return Target(prompts_dir=tmp_path / "prompts", recordings_dir=tmp_path / "rec",
-                  socket_port=18084)
+                  socket_port=18084, inline_depth=0)
 
 
 def compiled(tmp_path, target, nodes, **more):
@@ -172,9 +173,18 @@ def test_queue_outcomes_survey_callback_and_overflow(tmp_path, target):
 """)
     ext = extensions(tmp_path, flows)
     ctx = context_name("f", version(flows["f"]), "zh")
-    steps = actions(ext["n_start"])
-    assert ("set", "hangup_after_bridge=false") in steps and ("set", "cc_exit_keys=1") in steps
-    assert ("callcenter", "repairs@default") in steps
+    join = f"q_start XML {ctx}"
+    sets = [("set", "hotline_queue=repairs"), ("set", "hangup_after_bridge=false"),
+            ("set", "RECORD_BRIDGE_REQ=true"), ("set", "cc_exit_keys=1")]
+    # a sticky queue (the waiting service pushes the flag) asks the sticky app first
+    assert conditions(ext["n_start"])[1] == ("${hotline_sticky_repairs}", "^[1-9]")
+    assert actions(ext["n_start"])[1:] == sets + [
+        ("set", "hotline_app=sticky"), ("set", f"hotline_sticky_next={join}"),
+        ("sched_transfer", f"+30 {join}"), ("socket", "127.0.0.1:18084 async full"),
+        ("transfer", join)]
+    assert actions(ext["n_start"], "anti-action")[1:] == sets + [("transfer", join)]
+    assert actions(ext["q_start"]) == [("callcenter", "repairs@default"),
+                                       ("transfer", f"o_start XML {ctx}")]
     assert (conditions(ext["o_start_0"])[1], actions(ext["o_start_0"])) == (
         ("${cc_cause}", "^answered$"), [("transfer", f"n_rate XML {ctx}")])
     assert (conditions(ext["o_start_1"])[1], actions(ext["o_start_1"])) == (
@@ -219,7 +229,9 @@ def test_entry_and_dids(tmp_path, target):
     dids = ET.parse(tmp_path / "dialplan/public/55_flow_dids.xml").getroot()
     ext = dids.find("extension")
     assert conditions(ext) == [("destination_number", r"^\+?88001234$")]
-    assert actions(ext)[-1] == ("transfer", f"flow_f XML {ENTRY_CONTEXT}")
+    # a flow file's DID enters the flow straight away, as the entry context would
+    assert actions(ext)[0] == ("set", "hotline_did=88001234")
+    assert actions(ext)[1:] == actions(zh)
 
 
 def test_socket_mode_entry_hands_the_flow_to_the_app(tmp_path, target):
@@ -229,6 +241,8 @@ def test_socket_mode_entry_hands_the_flow_to_the_app(tmp_path, target):
     steps = actions(entry.find("context/extension[@name='flow_f']"))
     assert ("set", "hotline_app=ivr") in steps
     assert steps[-2:] == [("socket", "127.0.0.1:18084 async full"), ("transfer", FALLBACK)]
+    did = ET.parse(tmp_path / "dialplan/public/55_flow_dids.xml").getroot().find("extension")
+    assert actions(did)[-1] == ("transfer", f"flow_f XML {ENTRY_CONTEXT}")
 
 
 def test_an_edit_is_a_new_version_and_the_old_one_stays_a_while(tmp_path, target):
@@ -260,3 +274,95 @@ def test_xml_special_characters_are_escaped(tmp_path, target):
 """)
     assert actions(extensions(tmp_path, flows)["n_start"])[1] == (
         "set", "hotline_data_a__b=<\"&'>")
+
+
+def test_inlining_copies_plain_nodes_in_place_of_transfers(tmp_path, target):
+    """What the switch gets: a straight run of nodes is one extension; a menu's
+    dispatch and a node others transfer to keep their own extensions."""
+    target.inline_depth = 12
+    flows, _ = compiled(tmp_path, target, """
+  start: {verb: play, text: {zh: 你好, en: hi}, next: {done: menu}}
+  menu: {verb: menu, prompt: {text: {zh: 按1, en: press 1}}, retries: 1,
+         next: {"1": thanks, timeout: menu_again, invalid: bye}}
+  menu_again: {verb: play, text: {zh: 再来, en: again}, next: {done: menu}}
+  thanks: {verb: play, text: {zh: 谢谢, en: thanks}, next: {done: bye}}
+  bye: {verb: hangup}
+""")
+    ext = extensions(tmp_path, flows)
+    ctx = context_name("f", version(flows["f"]), "zh")
+    apps = [a for a, _ in actions(ext["n_start"])]
+    # start -> menu inlined: one extension runs the greeting and the menu
+    assert apps.count("play_and_get_digits") == 1 and apps[-1] == "transfer"
+    assert actions(ext["n_start"])[-1] == ("transfer", f"o_menu XML {ctx}")
+    paths = [d for a, d in actions(ext["n_start"]) if d.startswith("hotline_path=")]
+    assert paths == ["hotline_path=${hotline_path} f:start", "hotline_path=${hotline_path} f:menu"]
+    # "1" -> thanks -> bye, all in the dispatch extension
+    assert actions(ext["o_menu_0"])[-1] == ("hangup", "NORMAL_CLEARING")
+    assert [d for a, d in actions(ext["o_menu_0"]) if d.startswith("hotline_path=")] == [
+        "hotline_path=${hotline_path} f:thanks", "hotline_path=${hotline_path} f:bye"]
+    # the loop menu_again -> menu -> (o_menu) stops at the dispatch; nothing runs twice
+    again = actions(ext["o_menu_2"])
+    assert sum(a == "play_and_get_digits" for a, _ in again) == 1
+    assert again[-1] == ("transfer", f"o_menu XML {ctx}")
+    # every node still has its own extension for calls that land on it
+    assert {"n_start", "n_menu", "n_menu_again", "n_thanks", "n_bye"} <= set(ext)
+    # another context (the entry's, or a language switch) is a transfer: Caller-Context
+    # always names the flow version and language whose actions run
+    entry = ET.parse(tmp_path / "dialplan/flows/00_entry.xml").getroot()
+    zh = entry.find("context/extension[@name='flow_f_zh']")
+    assert actions(zh)[-1] == ("transfer", f"n_start XML {ctx}")
+
+
+def test_inlining_never_loops_and_stops_at_conditions(tmp_path, target):
+    target.inline_depth = 12
+    flows, compiler = compiled(tmp_path, target, """
+  start: {verb: play, text: {zh: 一, en: one}, next: {done: q}}
+  q: {verb: queue, queue: repairs}
+""")
+    ext = extensions(tmp_path, flows)
+    ctx = context_name("f", version(flows["f"]), "zh")
+    # the queue node has a condition of its own (the sticky flag): a transfer stays
+    assert actions(ext["n_start"])[-1] == ("transfer", f"n_q XML {ctx}")
+    # a loop of plain nodes (flow checks refuse those; the compiler must not hang)
+    a, b = f"n_a XML {ctx}", f"n_b XML {ctx}"
+    compiler._node_bodies = {a: [("playback", "a"), ("transfer", b)],
+                             b: [("playback", "b"), ("transfer", a)]}
+    assert compiler.inline([("transfer", a)], ctx) == [
+        ("playback", "a"), ("playback", "b"), ("transfer", a)]
+    assert compiler.inline([("transfer", a)], "public") == [("transfer", a)]
+
+
+def test_inlining_keeps_the_runtime_path_of_the_samples(tmp_path):
+    """Inlined or not, every sample flow compiles to the same set of node
+    extensions and dispatches; inlining only shortens the hops between them."""
+    flows, errors = load_flows(data_dir("ivr_flows"))
+    assert not errors
+    kw = dict(prompts_dir=tmp_path / "prompts", recordings_dir=tmp_path / "rec")
+    plain = FlowCompiler(flows, Target(inline_depth=0, **kw))
+    inlined = FlowCompiler(flows, Target(**kw))
+    for name, flow in flows.items():
+        a, b = ET.fromstring(plain.flow_xml(flow)), ET.fromstring(inlined.flow_xml(flow))
+        assert ([e.get("name") for e in a.iter("extension")]
+                == [e.get("name") for e in b.iter("extension")])
+        hops = lambda root: sum(1 for x in root.iter("action")   # noqa: E731
+                                if x.get("application") == "transfer")
+        assert hops(b) < hops(a), name
+
+
+def test_leading_sets_run_inline_the_rest_in_order(tmp_path, target):
+    """Sets before an extension's first application run while the switch hunts the
+    dialplan (no application run, no events); a set after one must wait its turn."""
+    target.inline_depth = 12
+    flows, _ = compiled(tmp_path, target, """
+  start: {verb: play, text: {zh: 你好, en: hi}, next: {done: bye}}
+  bye: {verb: hangup}
+""")
+    path = tmp_path / "dialplan/flows" / f"f.{version(flows['f'])}.xml"
+    ext = extensions(tmp_path, flows)["n_start"]
+    marked = [(a.get("application"), a.get("inline"))
+              for a in ext.findall("condition")[-1].findall("action")]
+    assert marked == [("set", "true"), ("playback", None), ("set", None), ("hangup", None)]
+    dids = ET.parse(tmp_path / "dialplan/public/55_flow_dids.xml").getroot().find("extension")
+    inline = [a.get("application") for a in dids.iter("action") if a.get("inline")]
+    assert inline == ["set"] * 7 and path.exists()
+

@@ -199,7 +199,7 @@ def test_hotline_run_schedules_both_jobs(tmp_path):
                                                   "compress_after_days": 3}})
     scheduler = build_scheduler(config, None)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"recordings", "cdr_import"}
+    assert {"recordings", "cdr_import"} <= set(jobs)  # beside the other areas' jobs
     importer_job = jobs["cdr_import"].func.__self__
     assert importer_job.directory == tmp_path / "log" / "cdr-errors"
     maintenance = jobs["recordings"].func.__self__

@@ -19,7 +19,11 @@ CSRF_EXEMPT = {"cdr.receive"}  # mod_xml_cdr posts with basic auth and no sessio
 # Values for the URL arguments of the rules; "user_id" is filled in per test.
 URL_ARGUMENTS = {"filename": "hotline.css", "flow": "no_such_flow", "recording_id": 1,
                  "did_id": 1, "schedule_id": 1, "holiday_id": 1,
-                 "customer_id": 1, "call_id": 1, "job_id": "none"}
+                 "customer_id": 1, "call_id": 1, "job_id": "none",
+                 "agent_id": 1, "queue_id": 1, "tier_id": 1,
+                 "order_id": 1, "attachment_id": 1, "extension_id": 1, "task_id": 1,
+                 "article_id": 1, "script_id": 1, "notice_id": 1, "notification_id": 1,
+                 "category_id": 1}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 

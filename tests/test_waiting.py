@@ -239,7 +239,86 @@ def test_service_sticky_agent_gets_level_zero_then_back(db):
     svc.handle({"CC-Action": "agent-offering", "CC-Agent": "1001@default",
                 "CC-Member-Session-UUID": U1})
     assert esl.sent[-1] == "callcenter_config tier set level q@default 1001@default 3"
-    assert svc.members[U1].sticky == {}
+    assert svc.holds == {}
+
+
+def _tier_commands(esl):
+    return [c for c in esl.sent if c.startswith("callcenter_config tier")]
+
+
+def _sticky_setup(db):
+    a1 = Agent.create(extension="1001", display_name="A", sip_password="x" * 12)
+    a2 = Agent.create(extension="1002", display_name="B", sip_password="x" * 12)
+    q = Queue.create(name="q", announce_frequency=0, sticky_agent_days=7)
+    Queue.create(name="plain", announce_frequency=0)
+    Tier.create(queue=q, agent=a1, level=2)
+    Tier.create(queue=q, agent=a2, level=1)
+    CallRecord.create(call_uuid="old", direction="inbound", caller_e164="+8613800138000",
+                      queue="q", agent=a1, start_at=datetime.datetime.utcnow()
+                      - datetime.timedelta(days=1))
+
+
+def test_offer_first_holds_the_tier_before_the_caller_joins(db):
+    """The queue node asks before `callcenter`: level 0 is set before mod_callcenter
+    knows the member; the member's own events then end the hold."""
+    import gevent
+    _sticky_setup(db)
+    esl = FakeEsl({"uuid_getvar": "_undef_\n"})
+    svc = _service(db, esl, [1000.0], sticky_seconds=5)
+    assert svc.offer_first(U1, "q@default", "13800138000") == "1001@default"
+    assert _tier_commands(esl) == ["callcenter_config tier set level q@default 1001@default 0"]
+    assert svc.holds_tier("q", "1001") and not svc.holds_tier("q", "1002")
+    assert svc.offer_first(U1, "q@default", "13800138000") is None     # asked once per call
+    svc.handle({"CC-Action": "member-queue-start", "CC-Queue": "q@default",
+                "CC-Member-Session-UUID": U1, "CC-Member-CID-Number": "13800138000"})
+    gevent.sleep(0.05)
+    assert len(_tier_commands(esl)) == 1      # no late second try
+    svc.handle({"CC-Action": "agent-offering", "CC-Agent": "1002@default",
+                "CC-Member-Session-UUID": U1})                  # 1001 was busy
+    assert esl.sent[-1] == "callcenter_config tier set level q@default 1001@default 2"
+    assert not svc.holds_tier("q", "1001")
+
+
+def test_offer_first_declines_what_it_should(db):
+    _sticky_setup(db)
+    esl = FakeEsl()
+    svc = _service(db, esl, [1000.0])
+    assert svc.offer_first(U1, "plain@default", "13800138000") is None    # not sticky
+    assert svc.offer_first(U1, "q@default", "13900139000") is None        # no history
+    assert svc.offer_first(U1, "q@default", "not a number") is None
+    assert svc.offer_first("x; hupall", "q@default", "13800138000") is None
+    assert _tier_commands(esl) == [] and svc.holds == {}
+
+
+def test_an_expired_hold_is_put_back_once(db):
+    _sticky_setup(db)
+    esl = FakeEsl()
+    svc = _service(db, esl, [1000.0], sticky_seconds=60)
+    svc.offer_first(U1, "q@default", "13800138000")
+    first = svc.holds[U1]
+    svc.handle({"CC-Action": "member-queue-end", "CC-Member-Session-UUID": U1})
+    svc.offer_first(U1, "q@default", "13800138000")      # the caller queues again
+    svc._expire(U1, first)                                 # the first hold's timer
+    assert svc.holds_tier("q", "1001")
+    svc._expire(U1, svc.holds[U1])
+    assert not svc.holds
+    assert [c.rsplit(" ", 1)[1] for c in _tier_commands(esl)] == ["0", "2", "0", "2"]
+
+
+def test_sticky_flags_are_pushed_for_the_dialplan(db):
+    _sticky_setup(db)
+    esl = FakeEsl({"callcenter_config member list": "uuid|session_uuid|queue|state\n+OK\n"})
+    now = [1000.0]
+    svc = _service(db, esl, now)
+    svc.resync()
+    assert sorted(c for c in esl.sent if c.startswith("global_setvar")) == [
+        "global_setvar hotline_sticky_plain=0", "global_setvar hotline_sticky_q=7"]
+    esl.sent.clear()
+    Queue.update(sticky_agent_days=0).where(Queue.name == "q").execute()
+    Queue.create(name="bad name; x", sticky_agent_days=3)
+    now[0] += 31
+    svc.queue_settings("q@default")
+    assert esl.sent == ["global_setvar hotline_sticky_q=0"]   # only the change, names checked
 
 
 def test_service_sticky_skips_an_agent_without_a_tier(db):

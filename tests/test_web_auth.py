@@ -155,6 +155,14 @@ def test_session_cookie_flags(client):
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("hotline_session=")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Expires=" in cookie
+    assert "Secure" not in cookie          # plain HTTP on localhost by default
+
+
+def test_secure_cookies_behind_https(db):
+    add_user("ivy", "agent")
+    client = make_app(hotline={"web": {"secure_cookies": True}}).test_client()
+    cookie = login(client, "ivy").headers["Set-Cookie"]
+    assert "; Secure" in cookie
 
 
 def test_login_starts_a_new_session(client):

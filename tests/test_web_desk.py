@@ -5,6 +5,8 @@ import json
 import threading
 import time
 
+from types import SimpleNamespace
+
 import pytest
 
 from db.models import (
@@ -286,7 +288,16 @@ def test_a_note_during_the_call_is_kept_for_the_customer(client, categories):
     response = post(client, "/desk/note", call_uuid=CALL, category=categories[0].id,
                     text="咨询", customer=customer.id)
     assert response.status_code == 200 and response.json["linked"] is False
-    assert CallNote.get().customer_id == customer.id
+    assert (CallNote.get().customer_id, CallNote.get().call_uuid) == (customer.id, CALL)
+    # the CDR comes at hangup: the note joins the new call record, which takes the
+    # customer the agent picked
+    from webui.cdr import store_cdr
+    from esl_apps.config import load_config
+    fields = {"call_uuid": CALL, "direction": "inbound", "caller": "13800138000",
+              "start_at": None, "hangup_cause": "NORMAL_CLEARING"}
+    assert store_cdr({}, fields, SimpleNamespace(locale=load_config(None, environ={}).locale))
+    call = CallRecord.get(CallRecord.call_uuid == CALL)
+    assert (CallNote.get().call_id, call.customer_id) == (call.id, customer.id)
 
 
 @pytest.mark.parametrize("fields", [

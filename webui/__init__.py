@@ -20,7 +20,9 @@ from flask_wtf.csrf import CSRFProtect
 from db.models import database
 
 # Blueprint modules, in registration order. Each has `bp` and `PUBLIC_ENDPOINTS`.
-AREAS = ("webui.health", "webui.cdr", "webui.auth", "webui.admin", "webui.desk", "webui.crm")
+AREAS = ("webui.health", "webui.cdr", "webui.auth", "webui.admin", "webui.desk", "webui.crm",
+         "webui.workorders",
+         "webui.kb")
 # Open to anyone besides the areas' own PUBLIC_ENDPOINTS: the vendored scripts and CSS.
 PUBLIC_ENDPOINTS = {"static"}
 
@@ -47,6 +49,8 @@ def create_app(settings: dict) -> Flask:
         SESSION_COOKIE_NAME="hotline_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(config is not None and config.web.secure_cookies),
+        REMEMBER_COOKIE_SECURE=bool(config is not None and config.web.secure_cookies),
         PERMANENT_SESSION_LIFETIME=datetime.timedelta(minutes=minutes),
         # no "remember me": a session ends with the browser or after session_minutes idle
         REMEMBER_COOKIE_HTTPONLY=True,

@@ -21,7 +21,7 @@ from urllib.parse import unquote
 
 from flask import Blueprint, Response, current_app, request
 
-from db.models import CallRecord, database, utcnow
+from db.models import CallNote, CallRecord, database, utcnow
 from db.phone import try_e164
 from esl_apps.calllog import call_logger
 from esl_apps.ivr import calldata
@@ -109,6 +109,22 @@ def parse_cdr(xml_text: str, region: str = "CN") -> dict:
     return record_fields(*read_cdr(xml_text), region)
 
 
+def link_notes(call_uuid: str) -> int:
+    """Notes the agent wrote during the call (no call record then) join it now; a
+    record without a customer takes the one the latest such note names (a caller
+    the agent added or picked while talking)."""
+    call = CallRecord.get(CallRecord.call_uuid == call_uuid)
+    linked = (CallNote.update(call=call.id)
+              .where(CallNote.call_uuid == call_uuid, CallNote.call.is_null()).execute())
+    if linked and call.customer_id is None:
+        named = (CallNote.select(CallNote.customer)
+                 .where(CallNote.call == call.id, CallNote.customer.is_null(False))
+                 .order_by(CallNote.id.desc()).scalar())
+        if named:
+            CallRecord.update(customer=named).where(CallRecord.id == call.id).execute()
+    return linked
+
+
 def store_cdr(variables: dict, fields: dict, config) -> bool:
     """Store one parsed CDR (record_fields) and, when its row is new, what the call
     left (webui.call_outcomes); True when the row is new. The one way in for a
@@ -126,6 +142,7 @@ def store_cdr(variables: dict, fields: dict, config) -> bool:
             record_outcomes(fields, variables, start, config.locale.timezone,
                             config.locale.default_region)
             record_blocked(fields, variables, start)
+            link_notes(fields["call_uuid"])
         else:
             if cdr_start is not None:
                 fields["start_at"] = cdr_start

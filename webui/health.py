@@ -1,5 +1,5 @@
 """Liveness for the appliance's watchdog: says only that the panel answers."""
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 
 from db.models import database
 
@@ -12,4 +12,5 @@ PUBLIC_ENDPOINTS = {"health.healthz"}
 @bp.get("/healthz")
 def healthz():
     database.execute_sql("SELECT 1")
-    return jsonify(status="ok")
+    mode = {"mode": "demo"} if current_app.config.get("HOTLINE_DEMO") else {}
+    return jsonify(status="ok", **mode)

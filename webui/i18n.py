@@ -31,7 +31,7 @@ _MATCH = {"zh": "zh_CN", "zh-cn": "zh_CN", "zh-hans": "zh_CN", "zh-sg": "zh_CN",
 
 ROLE_NAMES = {"admin": _l("Administrator"), "supervisor": _l("Supervisor"),
               "agent": _l("Agent"), "qa": _l("Quality assurance"),
-              "designer": _l("IVR designer")}
+              "designer": _l("IVR designer"), "field": _l("Field worker")}
 
 babel = Babel()
 

@@ -41,7 +41,7 @@ class Heal:
 
 class Reconciler:
     def __init__(self, api, store: Store, domain: str, files=None,
-                 callcenter_db: Path | None = None):
+                 callcenter_db: Path | None = None, sticky_held=None):
         """api(command) -> reply text; files: SwitchFiles (None: queues are not
         re-rendered); callcenter_db: mod_callcenter's SQLite file (stale members)."""
         self.api = api
@@ -49,6 +49,8 @@ class Reconciler:
         self.domain = domain
         self.files = files
         self.callcenter_db = Path(callcenter_db) if callcenter_db else None
+        # sticky_held(queue, ext): a sticky caller holds this tier at level 0 right now
+        self.sticky_held = sticky_held or (lambda queue, ext: False)
         self._reserved_seen: dict[str, str] = {}  # ext -> last_offered_call
         self._stale_seen: set[str] = set()  # member uuids
         self.passes = 0
@@ -82,13 +84,15 @@ class Reconciler:
     def _queues(self, want, heals):
         have = {r["name"]: r for r in self._table(cc.QUEUE_LIST)}
         todo = []
-        for name, strategy in sorted(want.queues.items()):
+        for name, settings in sorted(want.queues.items()):
             row = have.get(cc.cc_queue(name))
             if row is None:
                 todo.append((name, "load", "queue in Hotline's database, not in mod_callcenter"))
-            elif row.get("strategy") != strategy:
-                todo.append((name, "reload", f"strategy {row.get('strategy')} in the switch, "
-                                             f"{strategy} in Hotline"))
+                continue
+            differ = [f"{key} {row[key]} in the switch, {value} in Hotline"
+                      for key, value in settings.items() if row.get(key, "") not in ("", value)]
+            if differ:
+                todo.append((name, "reload", "; ".join(differ)))
         if not todo:
             return
         if self.files is not None:
@@ -167,8 +171,9 @@ class Reconciler:
                            "in Hotline's database, not in mod_callcenter")
                 continue
             for key, theirs, ours in (("level", got[0], level), ("position", got[1], position)):
-                if key == "level" and theirs == STICKY_LEVEL and ours != STICKY_LEVEL:
-                    continue   # the waiting service raised it for a sticky caller; it puts it back
+                if (key == "level" and theirs == STICKY_LEVEL and ours != STICKY_LEVEL
+                        and self.sticky_held(queue, ext)):
+                    continue   # raised for a sticky caller; the waiting service puts it back
                 if theirs != ours:
                     self._run(cc.tier_set(key, queue, ext, ours))
                     self._heal(heals, f"tier {queue}/{ext} {key} {theirs} -> {ours}",

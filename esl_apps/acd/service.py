@@ -35,8 +35,9 @@ class AgentEvents:
     mod_callcenter itself (max-no-answer). State changes come from calls (source
     "switch"); Idle with status Available is the wrap-up time."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, later=gevent.spawn_later):
         self.store = store
+        self.later = later   # later(seconds, fn, *args): the end of a wrap-up
 
     def handle(self, headers: dict) -> None:
         action = headers.get("CC-Action")
@@ -56,8 +57,10 @@ class AgentEvents:
         elif action == "bridge-agent-end":
             # mod_callcenter has no wrap-up state: the agent goes straight back to
             # Waiting and is not offered calls for wrap_up_time seconds. Hotline logs
-            # "Wrap Up" here; it ends wrap_up_time later.
-            self.store.record(agent, agent.state, WRAP_UP, "switch", at=at)
+            # "Wrap Up" here and "Waiting" wrap_up_time later, unless something else
+            # happened to the agent in between (a restart of Hotline loses the end).
+            row = self.store.record(agent, agent.state, WRAP_UP, "switch", at=at)
+            self.later(max(int(agent.wrap_up_time or 0), 0), self.wrap_up_over, ext, row.id)
         else:
             state = headers.get("CC-Agent-State", "")
             if state not in cc.STATES:
@@ -69,14 +72,28 @@ class AgentEvents:
                               at=at)
 
 
+    def wrap_up_over(self, ext: str, wrap_row_id: int) -> None:
+        try:
+            agent = self.store.agent(ext)
+            last = self.store.last_entry(agent) if agent is not None else None
+            if last is None or last.id != wrap_row_id:
+                return   # a call, a break or a logout came first: that is logged instead
+            seconds = int(agent.wrap_up_time or 0)
+            self.store.record(agent, agent.state, "Waiting", "switch",
+                              at=last.at + datetime.timedelta(seconds=seconds))
+            log.info("acd: agent %s wrap-up over", ext)
+        except Exception:
+            log.exception("acd: end of agent %s's wrap-up not logged", ext)
+
+
 class AcdService:
     def __init__(self, esl, database, domain: str, files=None, callcenter_db=None,
-                 reconcile_seconds: float = 5.0):
+                 reconcile_seconds: float = 5.0, sticky_held=None):
         self.esl = esl
         self.store = Store(database)
         self.events = AgentEvents(self.store)
         self.reconciler = Reconciler(esl.api, self.store, domain, files=files,
-                                     callcenter_db=callcenter_db)
+                                     callcenter_db=callcenter_db, sticky_held=sticky_held)
         self.reconcile_seconds = reconcile_seconds
         self._lock = Semaphore()
         self._loop = None

@@ -18,11 +18,26 @@ def describe(status: str, state: str = "") -> str:
     return f"{status} / {extra}" if extra else status
 
 
+def _flag(value) -> str:
+    return "true" if value else "false"
+
+
+def queue_settings(queue) -> dict:
+    """A queue's settings as `callcenter_config queue list` shows them (the columns
+    rendered into callcenter.conf.xml that a reload changes)."""
+    return {"strategy": queue.strategy,
+            "max_wait_time": str(queue.max_wait_time),
+            "max_wait_time_with_no_agent": str(queue.max_wait_time_with_no_agent),
+            "tier_rules_apply": _flag(queue.tier_rules_apply),
+            "discard_abandoned_after": str(queue.discard_abandoned_after),
+            "abandoned_resume_allowed": _flag(queue.abandoned_resume_allowed)}
+
+
 @dataclass
 class Desired:
     agents: dict = field(default_factory=dict)  # ext -> Agent
     tiers: dict = field(default_factory=dict)  # (queue, ext) -> (level, position)
-    queues: dict = field(default_factory=dict)  # name -> strategy
+    queues: dict = field(default_factory=dict)  # name -> {column of queue list: value}
 
 
 class Store:
@@ -33,7 +48,7 @@ class Store:
         with self.database.connection_context():
             want = Desired()
             want.agents = {a.extension: a for a in Agent.select()}
-            want.queues = {q.name: q.strategy for q in Queue.select()}
+            want.queues = {q.name: queue_settings(q) for q in Queue.select()}
             for tier in (Tier.select(Tier, Queue.name, Agent.extension)
                          .join_from(Tier, Queue).join_from(Tier, Agent)):
                 want.tiers[(tier.queue.name, tier.agent.extension)] = (tier.level, tier.position)
@@ -48,11 +63,14 @@ class Store:
             return (AgentStateLog.select(fn.MAX(AgentStateLog.at))
                     .where(AgentStateLog.agent == agent).scalar())
 
-    def last_state(self, agent) -> str:
+    def last_entry(self, agent):
         with self.database.connection_context():
-            row = (AgentStateLog.select(AgentStateLog.state).where(AgentStateLog.agent == agent)
-                   .order_by(AgentStateLog.at.desc(), AgentStateLog.id.desc()).first())
-            return row.state if row else ""
+            return (AgentStateLog.select().where(AgentStateLog.agent == agent)
+                    .order_by(AgentStateLog.at.desc(), AgentStateLog.id.desc()).first())
+
+    def last_state(self, agent) -> str:
+        row = self.last_entry(agent)
+        return row.state if row else ""
 
     def record(self, agent, status: str, state: str, source: str, reason: str = "",
                at=None) -> AgentStateLog:

@@ -12,14 +12,15 @@ from esl_apps.ivr.esl_call import EslCall
 
 
 class IvrApp:
-    def __init__(self, session, log, *, runner, target):
+    def __init__(self, session, log, *, runner, target, offer_first=None):
         self.session = session
         self.log = log
         self.runner = runner
         self.target = target
+        self.offer_first = offer_first
 
     def run(self):
-        call = EslCall(self.session, self.log, self.target)
+        call = EslCall(self.session, self.log, self.target, self.offer_first)
         resume = call.var("hotline_resume")
         if resume:
             flow, _, node = resume.partition(":")

@@ -87,9 +87,10 @@ def fingerprint() -> tuple:
                                        fn.MAX(BlacklistEntry.created_at)).scalar(as_tuple=True))
 
 
-def lookup(keys: dict[str, str], caller_id: str, destination: str) -> Match | None:
+def lookup(keys: dict[str, str], caller_id: str, destination: str,
+           region: str = "CN") -> Match | None:
     """What the dialplan decides for this caller ID calling this DID number."""
-    digits = caller_key(caller_id)
+    digits = caller_key(caller_id, region)
     if digits is None:
         return None
     did = did_key(destination) or ""

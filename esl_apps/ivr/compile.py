@@ -17,6 +17,14 @@ Names:
         r_return              go back to the node after the subflow call
 A context's version is a hash of the flow, so a call keeps the version it
 started with when the file changes; old versions stay an hour for such calls.
+
+A `transfer` costs the switch a dialplan hunt and a new caller profile, which
+the call record then carries (measured: five of them made a 3-node menu cost
+1.5x the switch CPU of the same menu written by hand). So where an action list
+ends by going to a node whose extension has no conditions of its own, that
+node's actions are copied in instead (up to INLINE_DEPTH nodes of the same
+context, never around a loop); every node keeps its own extension for the calls
+that land on it.
 """
 import hashlib
 import logging
@@ -40,6 +48,7 @@ ENTRY_CONTEXT = "hotline_flows"
 FALLBACK = "hotline_fallback XML fallback"
 LANGUAGES = ("zh", "en")
 KEEP_OLD_SECONDS = 3600
+INLINE_DEPTH = 12
 INVALID_SILENCE = "silence_stream://250"
 INPUT_VAR = "hotline_input"
 BEEP = "tone_stream://%(500,0,800)"
@@ -67,6 +76,7 @@ class Target:
     outbound_gateway: str = ""
     connect_watchdog: int = 30
     mode: str = "native"   # or "socket": the socket app runs every node
+    inline_depth: int = INLINE_DEPTH   # nodes copied in place of a transfer (0: none)
 
 
 def version(flow) -> str:
@@ -145,8 +155,13 @@ class _Extension:
                 lines.append(head + "/>")
                 continue
             lines.append(head + ">")
-            lines += [f"      <action application={quoteattr(a)} data={quoteattr(d)}/>"
-                      for a, d in self.actions]
+            leading = True
+            for a, d in self.actions:
+                # the sets before the first application run while the dialplan is
+                # hunted (inline): no application run, no execute events for them
+                leading = leading and a == "set"
+                tail = ' inline="true"/>' if leading else "/>"
+                lines.append(f"      <action application={quoteattr(a)} data={quoteattr(d)}{tail}")
             lines += [f"      <anti-action application={quoteattr(a)} data={quoteattr(d)}/>"
                       for a, d in self.anti]
             lines.append("    </condition>")
@@ -159,6 +174,7 @@ class FlowCompiler:
         self.flows = flows
         self.target = target
         self.versions = {name: version(flow) for name, flow in flows.items()}
+        self._node_bodies = None
 
     def context(self, flow_name, language):
         return context_name(flow_name, self.versions[flow_name], language)
@@ -208,20 +224,23 @@ class FlowCompiler:
                 ext.when("destination_number", f"^flow_{name}$")
                 if language != flow.language:
                     ext.when("${hotline_language}", f"^{language}")
-                ext.do("set", f"hotline_flow={name}")
-                ext.do("set", f"hotline_language={language}")
-                ext.do("set", "playback_terminators=any")
-                ext.do("set", calldata.var_name("caller") + "=${caller_id_number}")
-                ext.do("set", calldata.var_name("did") + "=${hotline_did}")
-                ext.do("set", f"{calldata.EXPORTS}={','.join(calldata.BASE_EXPORTS)}")
-                ext.do("answer")
-                ext.do("transfer", f"n_{flow.entry} XML {self.context(name, language)}")
+                ext.actions += self._enter(name, flow, language)
                 parts.append(ext)
         catch = _Extension("flow_unknown").when("destination_number", "^.*$")
         catch.do("log", "WARNING hotline: no flow ${destination_number}; fail-open route")
         catch.do("transfer", FALLBACK)
         parts.append(catch)
         return _include([_context_xml(ENTRY_CONTEXT, parts, "How a DID enters a flow.")])
+
+    def _enter(self, name, flow, language) -> list:
+        """Start a call in the flow: its call data, answer, the entry node."""
+        return [("set", f"hotline_flow={name}"), ("set", f"hotline_language={language}"),
+                ("set", "playback_terminators=any"),
+                ("set", calldata.var_name("caller") + "=${caller_id_number}"),
+                ("set", calldata.var_name("did") + "=${hotline_did}"),
+                ("set", f"{calldata.EXPORTS}={','.join(calldata.BASE_EXPORTS)}"),
+                ("answer", ""),
+                ("transfer", f"n_{flow.entry} XML {self.context(name, language)}")]
 
     def _socket_entry(self, name):
         """Socket mode: the socket app runs the flow; fail-open if it cannot."""
@@ -237,13 +256,16 @@ class FlowCompiler:
     def dids_xml(self) -> str:
         lines = ['<?xml version="1.0"?>', "<include>",
                  "  <!-- DIDs named in the flow files (generated; numbers in the database's "
-                 "DID table come first). -->"]
+                 "DID table come first, through the context hotline_flows). -->"]
         for name, flow in sorted(self.flows.items()):
             for did in flow.dids:
                 ext = _Extension(f"flow_did_{did.lstrip('+')}")
                 ext.when("destination_number", f"^\\+?{re.escape(did.lstrip('+'))}$")
                 ext.do("set", f"hotline_did={did}")
-                ext.do("transfer", f"flow_{name} XML {ENTRY_CONTEXT}")
+                if self.target.mode == "socket":
+                    ext.do("transfer", f"flow_{name} XML {ENTRY_CONTEXT}")
+                else:   # straight in, in the flow's language: a transfer less
+                    ext.actions += self._enter(name, flow, flow.language)
                 lines.append(ext.xml())
         lines.append("</include>")
         return "\n".join(lines) + "\n"
@@ -255,6 +277,10 @@ class FlowCompiler:
             extensions = []
             for name, node in flow.nodes.items():
                 extensions += self.node(flow, name, node, language)
+            ctx = self.context(flow.name, language)
+            for ext in extensions:
+                ext.actions = self.inline(ext.actions, ctx)
+                ext.anti = self.inline(ext.anti, ctx)
             extensions.append(self._return_ext(flow, language))
             catch = _Extension("unknown").when("destination_number", "^.*$")
             catch.do("log", f"WARNING hotline: flow {flow.name}: no node ${{destination_number}}")
@@ -264,6 +290,36 @@ class FlowCompiler:
                                        f"flow {flow.name} ({language}), generated from "
                                        f"{flow.path.name if flow.path else 'a flow file'}"))
         return _include(blocks)
+
+    def bodies(self) -> dict:
+        """{"n_<node> XML <context>": actions} of every node extension that has no
+        condition but its name (so landing there always runs these actions)."""
+        if self._node_bodies is None:
+            self._node_bodies = {}
+            for flow in self.flows.values():
+                for language in LANGUAGES:
+                    ctx = self.context(flow.name, language)
+                    for name, node in flow.nodes.items():
+                        for ext in self.node(flow, name, node, language):
+                            if (ext.name == f"n_{name}" and len(ext.conditions) == 1
+                                    and not ext.anti):
+                                self._node_bodies[f"{ext.name} XML {ctx}"] = ext.actions
+        return self._node_bodies
+
+    def inline(self, actions: list, context: str) -> list:
+        """`actions` with a final transfer to a plain node of `context` replaced by the
+        node's own actions, and so on along the chain (see the module's doc). Other
+        contexts are left to a transfer, so a call's Caller-Context always names the
+        flow, version and language whose actions it runs."""
+        out, seen = list(actions), set()
+        while out and out[-1][0] == "transfer" and len(seen) < self.target.inline_depth:
+            to = out[-1][1]
+            body = self.bodies().get(to) if to.endswith(f" XML {context}") else None
+            if body is None or to in seen:
+                break
+            seen.add(to)
+            out[-1:] = body
+        return out
 
     def goto(self, flow, target, language) -> tuple[str, str]:
         if target is None:
@@ -415,14 +471,29 @@ class FlowCompiler:
         return exts
 
     def _queue(self, flow, name, node, language):
+        """Where the queue wants the sticky agent (the global hotline_sticky_<queue> the
+        waiting service pushes), the `sticky` app gives the caller's last agent level 0
+        first, so mod_callcenter's first offer goes to it; then q_<node> joins the
+        queue. Without Hotline the socket fails and the call joins all the same."""
+        t, ctx = self.target, self.context(flow.name, language)
         ext = self._start(name, flow, name)
-        ext.do("set", f"hotline_queue={node.queue}")
-        ext.do("set", "hangup_after_bridge=false")   # the caller stays for a survey
-        ext.do("set", "RECORD_BRIDGE_REQ=true")      # record the agent call, not the survey
+        ext.when(f"${{hotline_sticky_{node.queue}}}", "^[1-9]")
+        sets = [("set", f"hotline_queue={node.queue}"),
+                ("set", "hangup_after_bridge=false"),   # the caller stays for a survey
+                ("set", "RECORD_BRIDGE_REQ=true")]      # record the agent call, not the survey
         if node.callback_key:
-            ext.do("set", f"cc_exit_keys={node.callback_key}")
-        ext.do("callcenter", f"{node.queue}@{self.target.cc_domain}")
-        ext.do("transfer", f"o_{name} XML {self.context(flow.name, language)}")
+            sets.append(("set", f"cc_exit_keys={node.callback_key}"))
+        join = f"q_{name} XML {ctx}"
+        ext.actions[1:1] = sets   # after the path, which _start set
+        for action in (("set", "hotline_app=sticky"), ("set", f"hotline_sticky_next={join}"),
+                       ("sched_transfer", f"+{t.connect_watchdog} {join}"),
+                       ("socket", f"{t.socket_host}:{t.socket_port} async full"),
+                       ("transfer", join)):
+            ext.do(*action)
+        ext.anti = ext.actions[:1 + len(sets)] + [("transfer", join)]
+        joins = _Extension(f"q_{name}").when("destination_number", f"^q_{name}$")
+        joins.do("callcenter", f"{node.queue}@{t.cc_domain}")
+        joins.do("transfer", f"o_{name} XML {ctx}")
         answered = node.next.get("answered")
         cases = [([("${cc_cause}", "^answered$")],
                   [("hangup", "NORMAL_CLEARING")] if answered is None
@@ -430,7 +501,7 @@ class FlowCompiler:
                  ([("${cc_cancel_reason}", "^EXIT_WITH_KEY$")],
                   [self._next(flow, node, "callback", language)]),
                  ([], [self._next(flow, node, "timeout", language)])]
-        return [ext] + self._dispatch(flow, name, cases, language)
+        return [ext, joins] + self._dispatch(flow, name, cases, language)
 
     def _transfer(self, flow, name, node, language):
         ext = self._start(name, flow, name)

@@ -18,8 +18,9 @@ from esl_apps.prompts.paths import say_dir
 class EslCall:
     Gone = OutboundSessionHasGoneAway
 
-    def __init__(self, session, log, target):
+    def __init__(self, session, log, target, offer_first=None):
         self.session = session
+        self.offer_first = offer_first   # the sticky agent (WaitingService.offer_first)
         self.log = log
         self.target = target
         data = session.session_data or {}
@@ -72,6 +73,11 @@ class EslCall:
         self._set("RECORD_BRIDGE_REQ", "true")      # record the agent call, not the survey
         if callback_key:
             self._set("cc_exit_keys", callback_key)
+        if self.offer_first is not None:
+            try:
+                self.offer_first(self.uuid, f"{queue}@{self.target.cc_domain}", self.caller)
+            except Exception:
+                self.log.exception("sticky agent not applied; the queue decides")
         got = self._run("callcenter", f"{queue}@{self.target.cc_domain}")
         return native.queue_result(got.get("variable_cc_cause", ""),
                                    got.get("variable_cc_cancel_reason", ""))

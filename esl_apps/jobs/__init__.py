@@ -4,6 +4,8 @@
   and delete those older than recording.retention_days (esl_apps.jobs.recordings);
 - cdr_import: store the call records mod_xml_cdr wrote to its error-log directory
   while Hotline's web side was down (esl_apps.jobs.cdr_import).
+- notify: send queued e-mail and SMS notifications, with retries (esl_apps.jobs.notify).
+- sla_timers: fire due work-order SLA warnings and escalations (esl_apps.jobs.sla_timers).
 
 Each job opens its own database connection and logs what it did; a failing run is
 logged and the next run tries again.
@@ -14,7 +16,9 @@ import logging
 from apscheduler.schedulers.gevent import GeventScheduler
 
 from esl_apps.jobs.cdr_import import CdrImporter
+from esl_apps.jobs.notify import add_notify_job
 from esl_apps.jobs.recordings import RecordingMaintenance
+from esl_apps.jobs.sla_timers import add_sla_job
 from esl_apps.switch_render import switch_dirs
 
 log = logging.getLogger(__name__)
@@ -42,4 +46,6 @@ def build_scheduler(config, database) -> GeventScheduler:
     scheduler.add_job(importer.run, "interval", seconds=CDR_IMPORT_EVERY_SECONDS,
                       id="cdr_import", name="re-import CDRs from the error-log directory",
                       next_run_time=first)
+    add_notify_job(scheduler, config, database, first)
+    add_sla_job(scheduler, database, first_run=first)
     return scheduler

@@ -14,7 +14,7 @@ import math
 import re
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from esl_apps.prompts.paths import builtin_path
 from esl_apps.waiting.say import digit_path, number_paths
@@ -44,7 +44,6 @@ class Member:
     caller: str = ""
     next_announce: float = 0.0
     displaced: str | None = None   # the file string last displaced onto the channel
-    sticky: dict = field(default_factory=dict)
 
 
 def position(member: Member, members) -> int:

@@ -12,6 +12,7 @@ last agent first (sticky.py).
 Every value that goes into an API command is checked first: UUIDs by pattern,
 numbers as ints, names by pattern, paths without spaces or '!'."""
 import logging
+import re
 import time
 
 import gevent
@@ -25,6 +26,7 @@ from esl_apps.waiting.announce import (UUID_RE, WAITING_STATES, Member, WaitEsti
 log = logging.getLogger(__name__)
 
 QUEUE_REFRESH = 30.0   # seconds between reads of the queues' settings
+FLAG_NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 
 
 def _float(value, default=None):
@@ -57,6 +59,8 @@ class WaitingService:
         self.members: dict[str, Member] = {}      # by session uuid
         self.estimator = WaitEstimator(clock)
         self._queues: dict[str, dict] = {}
+        self._flags: dict[str, int] = {}          # hotline_sticky_<queue> pushed
+        self.holds: dict[str, dict] = {}          # session uuid -> sticky tier held at 0
         self._queues_read = -QUEUE_REFRESH
         self._loop = None
         self.subscribe()
@@ -76,6 +80,9 @@ class WaitingService:
                                              "sticky_agent_days": q.sticky_agent_days or 0}
                                     for q in Queue.select()}
                 self._queues_read = now
+                self.push_sticky_flags()
+            except EslUnavailable as exc:
+                log.debug("waiting: sticky flags not pushed: %s", exc)
             except Exception:
                 log.exception("waiting: queue settings not read")
         return self._queues.get(cc_queue.split("@")[0],
@@ -100,14 +107,13 @@ class WaitingService:
             self.members[session] = member
             gevent.spawn(self._joined, member)
         elif action == "member-queue-end":
-            member = self.members.pop(session, None)
-            if member is not None:
-                self._end_sticky(member, "left the queue")
+            self.members.pop(session, None)
+            self._end_sticky(session, "left the queue")
         elif action == "agent-offering":
             member = self.members.get(session)
             if member is not None:
                 member.state = "Trying"
-                self._end_sticky(member, "offered", headers.get("CC-Agent", ""))
+            self._end_sticky(session, "offered", headers.get("CC-Agent", ""))
         elif action == "bridge-agent-start":
             member = self.members.get(session)
             joined = _float(headers.get("CC-Member-Joined-Time"))
@@ -131,7 +137,7 @@ class WaitingService:
         settings = self.queue_settings(member.queue)
         if settings["sticky_agent_days"] > 0:
             try:
-                self._start_sticky(member, settings["sticky_agent_days"])
+                self._late_sticky(member)
             except Exception:
                 log.exception("[%s] waiting: sticky agent not applied", member.session_uuid)
         try:
@@ -143,39 +149,78 @@ class WaitingService:
             member.next_announce = member.joined + settings["announce_frequency"]
 
     # -- sticky agent
-    def _start_sticky(self, member: Member, days: int) -> None:
-        caller = sticky.caller_key(member.caller, self.region)
-        if caller is None:
-            return
-        queue_name, _, domain = member.queue.partition("@")
+    def offer_first(self, session_uuid: str, cc_queue: str, caller: str) -> str | None:
+        """Give the caller's last agent of cc_queue (Q@domain) level 0 until the call is
+        offered to someone, the caller leaves or sticky_seconds pass. The compiled queue
+        node calls this (through the `sticky` app) before the caller joins the queue, so
+        mod_callcenter's first dispatch already sees it. The agent, or None."""
+        if not UUID_RE.match(session_uuid) or session_uuid in self.holds:
+            return None
+        days = self.queue_settings(cc_queue)["sticky_agent_days"]
+        if days <= 0:
+            return None
+        key = sticky.caller_key(caller, self.region)
+        if key is None:
+            return None
+        queue_name, _, domain = cc_queue.partition("@")
         with self.database.connection_context():
-            found = sticky.sticky_tier(caller, queue_name, days, utcnow())
+            found = sticky.sticky_tier(key, queue_name, days, utcnow())
         if found is None:
-            return
+            return None
         ext, level = found
         agent = f"{ext}@{domain}"
-        if member.state != "Waiting" or member.session_uuid not in self.members:
-            log.info("[%s] sticky agent %s missed: already offered", member.session_uuid, agent)
-            return
-        self.esl.api(sticky.set_level_command(member.queue, agent, sticky.STICKY_LEVEL))
-        member.sticky = {"agent": agent, "level": level}
-        log.info("[%s] sticky agent %s offered first", member.session_uuid, agent)
-        gevent.spawn_later(self.sticky_seconds, self._end_sticky, member, "timed out")
-
-    def _end_sticky(self, member: Member, why: str, offered_to: str = "") -> None:
-        if not member.sticky:
-            return
-        agent, level = member.sticky["agent"], member.sticky["level"]
-        member.sticky = {}
+        command = sticky.set_level_command(cc_queue, agent, sticky.STICKY_LEVEL)
+        hold = {"agent": agent, "level": level, "queue": cc_queue}
+        self.holds[session_uuid] = hold   # first: the reconciler leaves held tiers alone
         try:
-            self.esl.api(sticky.set_level_command(member.queue, agent, level))
+            self.esl.api(command)
+        except BaseException:
+            self.holds.pop(session_uuid, None)
+            raise
+        log.info("[%s] sticky agent %s offered first", session_uuid, agent)
+        gevent.spawn_later(self.sticky_seconds, self._expire, session_uuid, hold)
+        return agent
+
+    def holds_tier(self, queue: str, ext: str) -> bool:
+        """Whether a sticky caller holds queue/ext (names without @domain) at level 0."""
+        return any(h["queue"].partition("@")[0] == queue and h["agent"].partition("@")[0] == ext
+                   for h in list(self.holds.values()))
+
+    def _late_sticky(self, member: Member) -> None:
+        """A member whose queue node did not ask first (socket mode, or the flag not yet
+        pushed): best effort, it races mod_callcenter's first dispatch."""
+        if member.state == "Waiting" and member.session_uuid in self.members:
+            self.offer_first(member.session_uuid, member.queue, member.caller)
+
+    def _expire(self, session_uuid: str, hold: dict) -> None:
+        if self.holds.get(session_uuid) is hold:
+            self._end_sticky(session_uuid, "timed out")
+
+    def _end_sticky(self, session_uuid: str, why: str, offered_to: str = "") -> None:
+        hold = self.holds.pop(session_uuid, None)
+        if hold is None:
+            return
+        agent = hold["agent"]
+        try:
+            self.esl.api(sticky.set_level_command(hold["queue"], agent, hold["level"]))
         except (EslUnavailable, ValueError) as exc:
-            log.warning("[%s] sticky tier %s not restored: %s", member.session_uuid, agent, exc)
+            log.warning("[%s] sticky tier %s not restored: %s", session_uuid, agent, exc)
         if offered_to and offered_to != agent:
-            log.info("[%s] sticky agent %s missed: offered to %s", member.session_uuid, agent,
+            log.info("[%s] sticky agent %s missed: offered to %s", session_uuid, agent,
                      offered_to)
         else:
-            log.info("[%s] sticky agent %s: %s", member.session_uuid, agent, why)
+            log.info("[%s] sticky agent %s: %s", session_uuid, agent, why)
+
+    def push_sticky_flags(self) -> None:
+        """Tell the dialplan which queues want the sticky agent: the global variable
+        hotline_sticky_<queue> = days (0: off). A compiled queue node asks the `sticky`
+        app first only when it is set (see esl_apps.ivr.compile)."""
+        for name, settings in sorted(self._queues.items()):
+            days = int(settings["sticky_agent_days"])
+            if not FLAG_NAME_RE.match(name) or self._flags.get(name) == days:
+                continue
+            self.esl.api(f"global_setvar hotline_sticky_{name}={days}")
+            self._flags[name] = days
 
     # -- announcements
     def announce_due(self) -> int:
@@ -212,8 +257,12 @@ class WaitingService:
 
     # -- life cycle
     def resync(self) -> None:
-        """The members mod_callcenter has now (after a restart of either side)."""
+        """The sticky flags and the members mod_callcenter has now (after a restart of
+        either side: a restarted switch has lost its global variables)."""
         try:
+            self._flags.clear()
+            self._queues_read = self.clock() - QUEUE_REFRESH   # read now, push every flag
+            self.queue_settings("")
             rows = parse_member_list(self.esl.api("callcenter_config member list"))
         except EslUnavailable as exc:
             log.debug("waiting: no resync: %s", exc)
@@ -246,6 +295,8 @@ class WaitingService:
     def _run(self) -> None:
         while True:
             gevent.sleep(self.tick)
+            if self.esl.connected.is_set():
+                self.queue_settings("")   # re-read now and then: new sticky flags
             if self.members and self.esl.connected.is_set():
                 try:
                     self.announce_due()

@@ -76,3 +76,24 @@ def test_member_left_answered_after_hangup_is_removed(acd):
     assert member in switch.api(members)
     wait_for(lambda: member not in switch.api(members), hotline, "the stale member removed")
     assert f"acd: healed member {member} of queue default removed" in hotline.output()
+
+
+def test_a_queue_setting_changed_in_the_database_reaches_the_switch(acd):
+    """`hotline queue set` writes the database; the next reconcile pass re-renders
+    callcenter.conf.xml and reloads the queue, once."""
+    switch, hotline = acd
+
+    def max_wait():
+        lines = switch.api("callcenter_config queue list").strip().splitlines()
+        header = lines[0].split("|")
+        rows = [dict(zip(header, line.split("|"))) for line in lines[1:] if "|" in line]
+        return next(r for r in rows if r["name"] == "default@default")["max_wait_time"]
+
+    db = bind(open_database(switch.config.database_url))
+    try:
+        Queue.update(max_wait_time=123).where(Queue.name == "default").execute()
+    finally:
+        db.close()
+    wait_for(lambda: max_wait() == "123", hotline, "max_wait_time 123 in mod_callcenter")
+    reloads = hotline.output().count("queue default reloaded")
+    assert 1 <= reloads <= 2, hotline.output()[-3000:]   # the change (and the first sync)

@@ -7,7 +7,6 @@ is logged in, so the caller stays in the queue."""
 import array
 import datetime
 import math
-import os
 import time
 import wave
 
@@ -209,14 +208,10 @@ AGENTS = [{"extension": "1001", "display_name": "Sticky", "sip_password": "agent
           {"extension": "1002", "display_name": "First", "sip_password": "agent-1002-secret"}]
 
 
-@pytest.mark.skipif(os.environ.get("HOTLINE_TEST_STICKY") != "1",
-                    reason="the sticky tier is set on member-queue-start, which races "
-                           "mod_callcenter's 100 ms offer loop; it lost under CI load. Opt in "
-                           "with HOTLINE_TEST_STICKY=1 until the queue node sets it before "
-                           "the caller joins (issue 5)")
 def test_sticky_agent_is_offered_the_call_first(real_switch_factory, tmp_path):
     """top-down offers 1002 (position 1) before 1001 (position 2); a caller whom 1001
-    answered yesterday is offered to 1001 first."""
+    answered yesterday is offered to 1001 first: the queue node hands the call to the
+    `sticky` app, which sets 1001's tier to level 0 before the caller joins."""
     from tests.real.baresip import AgentPhone, baresip_binary
     from db.models import Agent, Tier
     if baresip_binary() is None:
@@ -288,9 +283,12 @@ def test_sticky_agent_is_offered_the_call_first(real_switch_factory, tmp_path):
                 f"callcenter_config agent get state {agent}"), 15, "the agent idle again")
             return agent
 
+        wait_for(lambda: switch.api("global_getvar hotline_sticky_stickq").strip() == "7",
+                 15, "the sticky flag pushed")
         assert offered_to("13900139000") == "1002@default"     # the strategy's choice
         assert offered_to("13800138000") == "1001@default"     # the sticky agent
         assert "sticky agent 1001@default offered first" in hotline.output()
+        assert "sticky: queue stickq, first offer to 1001@default" in hotline.output()
         levels = switch.api("callcenter_config tier list")
         assert "stickq@default|1001@default|Ready|1|2" in levels, levels  # level restored
     finally:

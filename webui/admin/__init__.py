@@ -169,4 +169,14 @@ def reset_password(user_id):
 
 
 # The other admin pages register their views on `bp` (imported last: they import it).
-from webui.admin import dids, flows, hours, recordings  # noqa: F401
+from webui.admin import (  # noqa: F401
+    agents,
+    blacklist,
+    dids,
+    flows,
+    hours,
+    notifications,
+    prompts,
+    queues,
+    recordings,
+)

@@ -222,8 +222,8 @@ def save_note():
     customer_id = request.form.get("customer", "")
     if customer is None and customer_id.isdigit():
         customer = Customer.get_or_none(Customer.id == int(customer_id))
-    note = CallNote.create(call=call, customer=customer, author=current_user.record.id,
-                           category=category, text=text)
+    note = CallNote.create(call=call, call_uuid=call_uuid, customer=customer,
+                           author=current_user.record.id, category=category, text=text)
     audit.record("note.create", object_type="call", object_id=call_uuid,
                  detail={"note": note.id, "category": category.code})
     return reply(_("Note saved."), note=note.id, linked=call is not None)
@@ -267,3 +267,6 @@ def new_customer():
     audit.record("customer.create", object_type="customer", object_id=customer.id,
                  detail={"source": "desk"})
     return reply(_("Customer saved."), customer=customer_card(customer, e164))
+
+
+from webui.desk import calls as call_controls  # noqa: F401  (call controls, recent calls)

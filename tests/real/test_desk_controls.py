@@ -1,0 +1,329 @@
+"""The desk's call controls on the real switch, through `hotline run`'s web panel:
+a SIPp caller goes through the heating IVR into queue default, baresip agent 1001
+answers; on that live call agent 1001 (signed in to the panel) holds and resumes
+(the switch fires CHANNEL_HOLD / CHANNEL_UNHOLD on the agent's leg), blind-
+transfers the caller to agent 1002 (whose baresip answers; 1001's leg ends), and
+agent 1002 hangs up through the control (the caller gets the BYE). Agent 1001 may
+not touch 1002's leg. Waits for events, never for a fixed time."""
+import http.cookiejar
+import json
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+from werkzeug.security import generate_password_hash
+
+from db.connect import bind, open_database
+from db.models import Agent, Queue, Tier, User
+from tests.real import sipp
+from tests.real.baresip import AgentPhone, baresip_binary
+from tests.real.harness import free_port
+from tests.real.hotline_proc import EventWatcher, HotlineProcess
+from tests.real.ivr_setup import (
+    FLOWS_DIR,
+    open_all_day_today,
+    sample_flows_with_prompts,
+    wait_for_open,
+)
+
+pytestmark = pytest.mark.freeswitch
+
+HEATING_DID = "88001234"
+AGENTS = [{"extension": "1001", "display_name": "Agent One", "sip_password": "agent-1001-secret"},
+          {"extension": "1002", "display_name": "Agent Two", "sip_password": "agent-1002-secret"}]
+PASSWORD = "desk controls password"
+EVENTS = ("CHANNEL_ANSWER CHANNEL_EXECUTE CHANNEL_BRIDGE CHANNEL_UNBRIDGE CHANNEL_HOLD "
+          "CHANNEL_UNHOLD CHANNEL_HANGUP_COMPLETE")
+
+
+@pytest.fixture(autouse=True)
+def _need_tools():
+    if sipp.sipp_binary() is None:
+        pytest.skip("SIPp not installed (apt-get install sip-tester)")
+    if baresip_binary() is None:
+        pytest.skip("baresip not installed (apt-get install baresip)")
+
+
+@pytest.fixture
+def switch(real_switch_factory, tmp_path):
+    prompts_dir = tmp_path / "prompts"
+    prompts_dir.mkdir()
+    flows = sample_flows_with_prompts(prompts_dir)
+    return real_switch_factory(
+        flows=flows, agents=AGENTS,
+        dids=[{"number": HEATING_DID, "flow": "heating_main", "language": "zh_CN"}],
+        paths={"prompts_dir": str(prompts_dir)}, ivr={"flows_dir": str(FLOWS_DIR)},
+        queues=[{"name": "default", "max_wait_time_with_no_agent": 30}]).start()
+
+
+@pytest.fixture
+def hotline(switch):
+    proc = HotlineProcess(switch)           # `hotline init` made the database
+    db = bind(open_database(switch.config.database_url))
+    open_all_day_today(switch)
+    with db.connection_context():
+        queue, _ = Queue.get_or_create(name="default")
+        for number, row in enumerate(AGENTS, 1):
+            user = User.create(username=f"agent{number}", role="agent",
+                               password_hash=generate_password_hash(PASSWORD),
+                               display_name=row["display_name"])
+            agent = Agent.create(user=user, state="Logged Out", **row)
+            if number == 1:    # only 1001 takes queue calls; 1002 is reached by transfer
+                agent.state = "Available"
+                agent.save()
+                Tier.get_or_create(queue=queue, agent=agent)
+    proc.start()
+    yield proc
+    proc.stop()
+    db.close()
+
+
+@pytest.fixture
+def phones(switch, hotline, tmp_path):
+    made = [AgentPhone(tmp_path, row["extension"], row["sip_password"],
+                       switch.agents_port).start() for row in AGENTS]
+    cc_agent = "1001@default"
+    domain = switch.fs.sip_ip
+    for command in (f"callcenter_config agent add {cc_agent} callback",
+                    f"callcenter_config agent set contact {cc_agent} user/1001@{domain}",
+                    f"callcenter_config agent set status {cc_agent} Available",
+                    f"callcenter_config tier add default@default {cc_agent} 1 1"):
+        reply = switch.api(command)
+        assert reply.startswith("+OK") or "already exist" in reply, (command, reply)
+    yield made
+    for phone in made:
+        phone.stop()
+
+
+class Panel:
+    """One signed-in browser session on the panel, without a browser."""
+
+    def __init__(self, port, username):
+        self.base = f"http://127.0.0.1:{port}"
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        token = self.token(self.open("/login")[1])
+        status, _ = self.open("/login", {"username": username, "password": PASSWORD,
+                                         "csrf_token": token})
+        status, page = self.open("/desk")
+        assert status == 200 and 'id="desk"' in page, page[:500]
+        self.csrf = self.token(page)
+
+    @staticmethod
+    def token(html):
+        match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
+        assert match, "no CSRF token"
+        return match.group(1)
+
+    def open(self, path, form=None, accept="text/html"):
+        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        request = urllib.request.Request(self.base + path, data=data,
+                                         headers={"Accept": accept, "Accept-Language": "en"})
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    def control(self, action, leg, **form):
+        status, body = self.open("/desk/call", {"action": action, "leg": leg,
+                                                "csrf_token": self.csrf, **form},
+                                 accept="application/json")
+        return status, json.loads(body)
+
+    def leg_of(self, call_uuid):
+        status, body = self.open(f"/desk/call?call={call_uuid}", accept="application/json")
+        assert status == 200, body
+        return json.loads(body)["leg"]
+
+
+OK_TO_INVITE = sipp.OK_TO_BYE.replace("Content-Length: 0\n", "") + sipp.SDP
+
+
+def caller_scenario() -> str:
+    """INVITE; on the INFO, press 0 (main menu); talk; then wait for the switch's BYE,
+    answering the re-INVITEs the switch sends when the caller's bridge changes."""
+    who = {"caller": "13800138000", "caller_name": "SIPp"}
+    audio = sipp.PLAY.format(pcaps=sipp.PCAPS, pcap="g711a.pcap")
+    return "".join([
+        '<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="desk controls">\n',
+        sipp._send(sipp._request("INVITE", 1, tail="X-FS-Support: send_info\n" + sipp.SDP,
+                                 **who), retrans=True), sipp.ANSWERED,
+        sipp._send(sipp._request("ACK", 1, tail="Content-Length: 0\n", **who)), audio,
+        '  <recv request="INFO" timeout="60000"/>\n', sipp._send(sipp.OK_TO_REQUEST),
+        sipp.PLAY.format(pcaps=sipp.PCAPS, pcap=sipp.DIGIT_PCAP["0"]),
+        '  <recv request="INFO" timeout="60000"/>\n', sipp._send(sipp.OK_TO_REQUEST), audio,
+        '  <label id="1"/>\n',
+        '  <recv request="INVITE" optional="true" next="2"/>\n',
+        '  <recv request="BYE" timeout="120000"/>\n',
+        f'  <send next="3"><![CDATA[\n{sipp.OK_TO_BYE}]]></send>\n',
+        '  <label id="2"/>\n',
+        f'  <send><![CDATA[\n{OK_TO_INVITE}]]></send>\n',
+        '  <recv request="ACK" next="1"/>\n',
+        '  <label id="3"/>\n',
+        "</scenario>\n"])
+
+
+def on(uuid, name, app=None):
+    return lambda e: (e.get("Unique-ID") == uuid and e.get("Event-Name") == name
+                      and (app is None or e.get("Application") == app))
+
+
+def bridged(one, two):
+    return lambda e: (e.get("Event-Name") == "CHANNEL_BRIDGE"
+                      and {e.get("Unique-ID"), e.get("Other-Leg-Unique-ID")} == {one, two})
+
+
+class LiveCall:
+    """A SIPp caller through the heating IVR into queue default, answered by 1001;
+    both agents signed in to the panel."""
+
+    def __init__(self, switch, phones, workdir):
+        self.switch, (self.one, self.two) = switch, phones
+        self.watcher = EventWatcher(switch, EVENTS)
+        self.caller = None
+        wait_for_open(switch)
+        self.caller = sipp.start(workdir, switch.trunks_port, HEATING_DID, free_port(),
+                                 free_port() & ~1, caller_scenario(), timeout=180)
+        wait = self.wait
+        self.call = wait(lambda e: e.get("Event-Name") == "CHANNEL_ANSWER"
+                         and e.get("variable_hotline_did") == HEATING_DID,
+                         "the heating call answered")["Unique-ID"]
+        wait(on(self.call, "CHANNEL_EXECUTE", "play_and_get_digits"), "the menu")
+        assert switch.api(f"uuid_send_info {self.call} text plain press0").startswith("+OK")
+        wait(on(self.call, "CHANNEL_EXECUTE", "callcenter"), "the queue")
+        assert self.one.wait_event("CALL_ESTABLISHED", timeout=30) is not None, "no answer"
+        wait(on(self.call, "CHANNEL_BRIDGE"), "caller bridged to 1001")
+        assert switch.api(f"uuid_send_info {self.call} text plain talk").startswith("+OK")
+        self.leg_one = wait(lambda e: e.get("Event-Name") == "CHANNEL_ANSWER"
+                            and e.get("variable_cc_agent") == "1001@default"
+                            and e.get("variable_cc_side") == "agent", "1001's leg")["Unique-ID"]
+        self.desk_one = Panel(switch.web_port, "agent1")
+        self.desk_two = Panel(switch.web_port, "agent2")
+
+    def wait(self, predicate, what):
+        return self.watcher.wait(predicate, what=what)
+
+    def leg_of_1002(self, what="1002's leg answered") -> str:
+        return self.wait(lambda e: e.get("Event-Name") == "CHANNEL_ANSWER"
+                         and e.get("variable_dialed_user") == "1002"
+                         and e.get("Unique-ID") not in self.seen_legs, what)["Unique-ID"]
+
+    @property
+    def seen_legs(self):
+        return getattr(self, "_seen", set())
+
+    def forget(self, uuid):
+        self._seen = self.seen_legs | {uuid}
+
+    def exists(self, uuid) -> bool:
+        return self.switch.api(f"uuid_exists {uuid}").strip() == "true"
+
+    def caller_done(self):
+        self.wait(on(self.call, "CHANNEL_HANGUP_COMPLETE"), "the caller's hangup")
+        out, _ = self.caller.communicate(timeout=30)
+        assert self.caller.returncode == 0, out[-3000:]
+        self.caller = None
+
+    def close(self):
+        self.watcher.close()
+        if self.caller is not None and self.caller.poll() is None:
+            self.caller.kill()
+            self.caller.wait(5)
+
+
+@pytest.fixture
+def live(switch, phones, tmp_path):
+    call = LiveCall(switch, phones, tmp_path / "sipp")
+    yield call
+    call.close()
+
+
+def test_hold_resume_blind_transfer_and_hang_up_through_the_desk(live):
+    call, leg_one, desk_one, desk_two = live.call, live.leg_one, live.desk_one, live.desk_two
+    # the card names the caller's leg (the pop's call UUID): the desk finds 1001's
+    assert desk_one.leg_of(call) == leg_one
+    status, body = desk_two.open(f"/desk/call?call={leg_one}", accept="application/json")
+    assert status == 403 and json.loads(body)["error"] == "not_yours"
+
+    # hold and resume: the switch holds 1001's leg, and lets it go again
+    status, body = desk_one.control("hold", leg_one)
+    assert status == 200 and body["state"] == "held", body
+    live.wait(on(leg_one, "CHANNEL_HOLD"), "1001's leg held")
+    assert live.switch.api(f"uuid_getvar {leg_one} hotline_desk_state").strip() == "held"
+    status, body = desk_one.control("resume", leg_one)
+    assert status == 200 and body["state"] == "talking", body
+    live.wait(on(leg_one, "CHANNEL_UNHOLD"), "1001's leg taken off hold")
+
+    # blind transfer to agent 1002: their phone answers, 1001's leg ends
+    status, body = desk_one.control("transfer", leg_one, target="agent:1002")
+    assert status == 200 and body["state"] == "transferred", body
+    assert live.two.wait_event("CALL_ESTABLISHED", timeout=30) is not None, "1002 no answer"
+    leg_two = live.leg_of_1002()
+    assert live.switch.api(f"uuid_getvar {leg_two} hotline_desk_caller").strip() == call
+    live.wait(on(leg_one, "CHANNEL_HANGUP_COMPLETE"), "1001's leg gone")
+    live.wait(bridged(call, leg_two), "caller bridged to 1002")
+    assert desk_two.leg_of(call) == leg_two
+
+    # 1001 may not control 1002's call; 1002 hangs up through the desk
+    status, body = desk_one.control("hangup", leg_two)
+    assert status == 403 and body["error"] == "not_yours", body
+    assert live.exists(leg_two)
+    status, body = desk_two.control("hangup", leg_two)
+    assert status == 200 and body["state"] == "ended", body
+    hangup = live.wait(on(leg_two, "CHANNEL_HANGUP_COMPLETE"), "1002's leg gone")
+    assert hangup["Hangup-Cause"] == "NORMAL_CLEARING"
+    live.caller_done()
+
+
+def test_attended_transfer_called_off_then_completed(live):
+    call, leg_one, desk_one, desk_two = live.call, live.leg_one, live.desk_one, live.desk_two
+    # consult 1002: the caller holds, 1001's own leg rings 1002
+    status, body = desk_one.control("consult", leg_one, target="agent:1002")
+    assert status == 200 and body["state"] == "consulting", body
+    consulted = body["other"]
+    assert live.two.wait_event("CALL_ESTABLISHED", timeout=30) is not None, "1002 no answer"
+    live.wait(bridged(leg_one, consulted), "1001 talking to 1002")
+    assert live.exists(call)
+    # back to the caller: 1002's leg ends, caller and 1001 talk again
+    status, body = desk_one.control("cancel", leg_one)
+    assert status == 200 and body["state"] == "talking", body
+    live.wait(on(consulted, "CHANNEL_HANGUP_COMPLETE"), "the consulted leg gone")
+    live.wait(bridged(call, leg_one), "caller back with 1001")
+    live.forget(consulted)
+
+    # again, and this time complete: the caller talks to 1002, 1001 leaves
+    status, body = desk_one.control("consult", leg_one, target="agent:1002")
+    assert status == 200 and body["state"] == "consulting", body
+    consulted = body["other"]
+    live.wait(bridged(leg_one, consulted), "1001 talking to 1002 again")
+    status, body = desk_one.control("complete", leg_one)
+    assert status == 200 and body["state"] == "transferred", body
+    live.wait(bridged(call, consulted), "caller bridged to 1002")
+    live.wait(on(leg_one, "CHANNEL_HANGUP_COMPLETE"), "1001's leg gone")
+    assert desk_two.leg_of(call) == consulted
+    status, body = desk_two.control("hangup", consulted)
+    assert status == 200, body
+    live.caller_done()
+
+
+def test_three_way_call_then_the_agent_hangs_up(live):
+    call, leg_one, desk_one = live.call, live.leg_one, live.desk_one
+    status, body = desk_one.control("conference", leg_one, target="agent:1002")
+    assert status == 200 and body["state"] == "conference", body
+    third = body["other"]
+    assert live.two.wait_event("CALL_ESTABLISHED", timeout=30) is not None, "1002 no answer"
+    live.wait(on(third, "CHANNEL_EXECUTE", "three_way"), "1002 joins the call")
+    assert live.exists(call) and live.exists(leg_one)
+    status, body = desk_one.open(f"/desk/call?call={call}", accept="application/json")
+    assert json.loads(body)["state"] == "conference"
+    # drop the third party: caller and 1001 talk on
+    status, body = desk_one.control("leave", leg_one)
+    assert status == 200 and body["state"] == "talking", body
+    live.wait(on(third, "CHANNEL_HANGUP_COMPLETE"), "the third party gone")
+    assert live.exists(call) and live.exists(leg_one)
+    status, body = desk_one.control("hangup", leg_one)
+    assert status == 200 and body["state"] == "ended", body
+    live.wait(on(leg_one, "CHANNEL_HANGUP_COMPLETE"), "1001's leg gone")
