@@ -420,7 +420,8 @@ def test_the_route_refuses_another_agents_call(desk, fake):
     assert response.status_code == 403 and response.json["error"] == "not_yours"
     response = post(desk, {"action": "hangup", "leg": B}, json=False,
                     **{"HX-Request": "true"})
-    assert response.status_code == 403 and "This call is not yours." in response.text
+    # htmx gets the card with the refusal in it (200: no failed request in the browser)
+    assert response.status_code == 200 and "This call is not yours." in response.text
     assert fake.sent() == [] and B in fake.channels
 
 
@@ -449,7 +450,7 @@ def test_click_to_dial_route_without_a_gateway(db, esl):
     client.token = csrf_token(client.get("/desk").text)
     response = post(client, {"number": "13800138000"}, json=False, path="/desk/dial",
                     **{"HX-Request": "true"})
-    assert response.status_code == 409
+    assert response.status_code == 200
     assert "No outbound gateway is configured" in response.text
 
 

@@ -144,9 +144,9 @@ def _fallback_queue() -> str:
 
 
 # -- answering ------------------------------------------------------------------
-def _answer(leg=None, *, message="", error: CallError | None = None, status=200,
+def _answer(leg=None, *, message="", error: CallError | None = None, status=None,
             template="desk/_call_controls.html"):
-    code = STATUS.get(error.code, 400) if error else status
+    code = STATUS.get(error.code, 400) if error and status is None else (status or 200)
     text = str(ERRORS.get(error.code, ERRORS["refused"])) if error else str(message)
     fields = {}
     if leg is not None:
@@ -155,8 +155,10 @@ def _answer(leg=None, *, message="", error: CallError | None = None, status=200,
     if error is not None:
         fields["error"] = error.code
     if request.headers.get("HX-Request"):
+        # htmx swaps the card, which shows a refusal itself; a 4xx would also make
+        # the browser log a failed request. JSON clients get the status code.
         return render_template(template, call=leg, message=text, error=error is not None,
-                               fragment=True), code
+                               fragment=True), 200
     if wants_json():
         return {"ok": error is None, "message": text, **fields}, code
     return reply(text, code, **fields)
@@ -194,7 +196,9 @@ def call_state():
     except CallError as exc:
         if exc.code == "bad_leg":
             return _answer(None)    # no call on the card yet: the idle controls
-        return _answer(None, error=exc)
+        # a read that finds no switch or no call of this agent is still an answer:
+        # the card shows why, and the browser logs no failed request
+        return _answer(None, error=exc, status=200)
     return _answer(leg)
 
 
