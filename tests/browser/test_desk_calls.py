@@ -85,7 +85,7 @@ def test_the_controls_follow_the_call_and_show_refusals(browser, calls_panel):
     page.get_by_label("Password").fill(calls_panel["password"])
     page.get_by_role("button", name="Sign in").click()
     assert page.url == f"{base}/desk"
-    assert _wait(lambda: calls_panel["hub"].listeners("1001") == 1)
+    assert _wait(lambda: calls_panel["hub"].listeners("1001") == 1, seconds=20)
 
     CallRecord.create(call_uuid=C, direction="inbound", caller="13800138000")
     calls_panel["desk"].handle(agent_leg(uuid=C))

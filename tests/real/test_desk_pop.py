@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the imported fixtures are requested by name
 """The screen pop on the real tier: a SIPp caller dials the heating line, presses 0 at
 the main menu and goes into queue `default`; a baresip agent answers; the agent's
 desk, open in Debian's chromium (Playwright) and signed in as that agent's user,
@@ -94,7 +95,7 @@ def test_a_sipp_call_answered_by_baresip_pops_the_card_in_the_browser(switch, ho
         wait_for_open(switch)
         call = AgentCall(switch, watcher, agent, Path(tmp_path) / "sipp", rates=False,
                          talks=False)
-        bridged, _ = call.to_the_agent()
+        call.to_the_agent()
         desk.locator("#pop").wait_for(state="visible", timeout=15000)
 
         assert desk.locator("#pop-caller").inner_text() == CALLER
@@ -104,7 +105,6 @@ def test_a_sipp_call_answered_by_baresip_pops_the_card_in_the_browser(switch, ho
         path = desk.locator("#pop-path").inner_text()
         assert "heating_main:main_menu" in path and "to_agent:queue" in path, path
         assert HEATING_DID in desk.locator("#pop-data").inner_text()    # the IVR's call data
-        assert bridged.get("variable_cc_agent") == f"{AGENT['extension']}@default"
 
         call.info("hang up")
         call.finish()
