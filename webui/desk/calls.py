@@ -196,9 +196,8 @@ def call_state():
     except CallError as exc:
         if exc.code == "bad_leg":
             return _answer(None)    # no call on the card yet: the idle controls
-        # a read that finds no switch or no call of this agent is still an answer:
-        # the card shows why, and the browser logs no failed request
-        return _answer(None, error=exc, status=200)
+        # htmx gets the card showing why (200, see _answer); JSON gets the code
+        return _answer(None, error=exc)
     return _answer(leg)
 
 
