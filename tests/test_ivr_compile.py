@@ -325,11 +325,11 @@ def test_inlining_never_loops_and_stops_at_conditions(tmp_path, target):
     assert actions(ext["n_start"])[-1] == ("transfer", f"n_q XML {ctx}")
     # a loop of plain nodes (flow checks refuse those; the compiler must not hang)
     a, b = f"n_a XML {ctx}", f"n_b XML {ctx}"
-    compiler._node_bodies = {a: [("playback", "a"), ("transfer", b)],
-                             b: [("playback", "b"), ("transfer", a)]}
-    assert compiler.inline([("transfer", a)], ctx) == [
+    bodies = {a: [("playback", "a"), ("transfer", b)], b: [("playback", "b"), ("transfer", a)]}
+    assert compiler.inline([("transfer", a)], bodies) == [
         ("playback", "a"), ("playback", "b"), ("transfer", a)]
-    assert compiler.inline([("transfer", a)], "public") == [("transfer", a)]
+    assert compiler.inline([("transfer", "n_a XML public")], bodies) == [
+        ("transfer", "n_a XML public")]
 
 
 def test_inlining_keeps_the_runtime_path_of_the_samples(tmp_path):

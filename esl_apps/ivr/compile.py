@@ -174,7 +174,6 @@ class FlowCompiler:
         self.flows = flows
         self.target = target
         self.versions = {name: version(flow) for name, flow in flows.items()}
-        self._node_bodies = None
 
     def context(self, flow_name, language):
         return context_name(flow_name, self.versions[flow_name], language)
@@ -278,9 +277,13 @@ class FlowCompiler:
             for name, node in flow.nodes.items():
                 extensions += self.node(flow, name, node, language)
             ctx = self.context(flow.name, language)
+            # node extensions with no condition but their name: landing there always
+            # runs these actions (copied before any extension is inlined)
+            bodies = {f"{e.name} XML {ctx}": list(e.actions) for e in extensions
+                      if e.name.startswith("n_") and len(e.conditions) == 1 and not e.anti}
             for ext in extensions:
-                ext.actions = self.inline(ext.actions, ctx)
-                ext.anti = self.inline(ext.anti, ctx)
+                ext.actions = self.inline(ext.actions, bodies)
+                ext.anti = self.inline(ext.anti, bodies)
             extensions.append(self._return_ext(flow, language))
             catch = _Extension("unknown").when("destination_number", "^.*$")
             catch.do("log", f"WARNING hotline: flow {flow.name}: no node ${{destination_number}}")
@@ -291,30 +294,15 @@ class FlowCompiler:
                                        f"{flow.path.name if flow.path else 'a flow file'}"))
         return _include(blocks)
 
-    def bodies(self) -> dict:
-        """{"n_<node> XML <context>": actions} of every node extension that has no
-        condition but its name (so landing there always runs these actions)."""
-        if self._node_bodies is None:
-            self._node_bodies = {}
-            for flow in self.flows.values():
-                for language in LANGUAGES:
-                    ctx = self.context(flow.name, language)
-                    for name, node in flow.nodes.items():
-                        for ext in self.node(flow, name, node, language):
-                            if (ext.name == f"n_{name}" and len(ext.conditions) == 1
-                                    and not ext.anti):
-                                self._node_bodies[f"{ext.name} XML {ctx}"] = ext.actions
-        return self._node_bodies
-
-    def inline(self, actions: list, context: str) -> list:
-        """`actions` with a final transfer to a plain node of `context` replaced by the
-        node's own actions, and so on along the chain (see the module's doc). Other
-        contexts are left to a transfer, so a call's Caller-Context always names the
-        flow, version and language whose actions it runs."""
+    def inline(self, actions: list, bodies: dict) -> list:
+        """`actions` with a final transfer to a plain node of the same context (a key
+        of `bodies`) replaced by the node's own actions, and so on along the chain (see
+        the module's doc). Other contexts are left to a transfer, so a call's
+        Caller-Context always names the flow, version and language whose actions it runs."""
         out, seen = list(actions), set()
         while out and out[-1][0] == "transfer" and len(seen) < self.target.inline_depth:
             to = out[-1][1]
-            body = self.bodies().get(to) if to.endswith(f" XML {context}") else None
+            body = bodies.get(to)
             if body is None or to in seen:
                 break
             seen.add(to)
