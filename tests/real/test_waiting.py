@@ -185,7 +185,7 @@ def test_hold_music_announcement_and_callback(real_switch_factory, tmp_path):
 
 def test_max_wait_goes_to_the_timeout_branch(real_switch_factory, tmp_path):
     switch = make_switch(real_switch_factory, tmp_path, "shortq", max_wait_time=2)
-    hotline = hotline_with_queue(switch, "shortq", announce_frequency=0)
+    hotline = hotline_with_queue(switch, "shortq", announce_frequency=0, max_wait_time=2)
     watcher = EventWatcher(switch, EVENTS)
     try:
         began = time.monotonic()
