@@ -9,6 +9,7 @@ import pytest
 from esl_apps.ivr.compile import (ENTRY_CONTEXT, FALLBACK, CompileError, FlowCompiler, Target,
                                   compile_flows, context_name, version)
 from esl_apps.ivr.loader import load_flows
+from esl_apps.ivr.sets import unmerge
 from esl_apps.paths import data_dir
 from tests.ivr_session import flows_from
 
@@ -38,8 +39,10 @@ def extensions(tmp_path, flows, name="f", language="zh"):
 
 
 def actions(ext, tag="action"):
+    """The actions of the extension's last condition, a multiset as its sets (the
+    merge itself: tests/test_ivr_sets.py)."""
     last = ext.findall("condition")[-1]
-    return [(a.get("application"), a.get("data")) for a in last.findall(tag)]
+    return unmerge([(a.get("application"), a.get("data")) for a in last.findall(tag)])
 
 
 def conditions(ext):
@@ -218,20 +221,27 @@ def test_language_subflow_and_return(tmp_path, target):
 
 
 def test_entry_and_dids(tmp_path, target):
+    target.inline_depth = 12
     flows, _ = compiled(tmp_path, target, "  start: {verb: hangup}\n")
     entry = ET.parse(tmp_path / "dialplan/flows/00_entry.xml").getroot().find("context")
     assert entry.get("name") == ENTRY_CONTEXT
     names = [e.get("name") for e in entry.findall("extension")]
     assert names == ["flow_f_en", "flow_f_zh", "flow_unknown"]   # the flow's own language last
     zh = entry.find("extension[@name='flow_f_zh']")
-    assert len(conditions(zh)) == 1 and ("answer", "") in actions(zh)
-    assert actions(zh)[-1] == ("transfer", f"n_start XML {context_name('f', version(flows['f']), 'zh')}")
+    assert len(conditions(zh)) == 1
+    # the entry node (a hangup) is copied in after the answer: no transfer
+    assert actions(zh)[-2:] == [("answer", ""), ("hangup", "NORMAL_CLEARING")]
+    assert ("set", "hotline_path=${hotline_path} f:start") in actions(zh)
+    assert actions(zh)[0] == ("set", "hotline_data_caller=${caller_id_number}")
     dids = ET.parse(tmp_path / "dialplan/public/55_flow_dids.xml").getroot()
     ext = dids.find("extension")
     assert conditions(ext) == [("destination_number", r"^\+?88001234$")]
     # a flow file's DID enters the flow straight away, as the entry context would
-    assert actions(ext)[0] == ("set", "hotline_did=88001234")
-    assert actions(ext)[1:] == actions(zh)
+    assert actions(ext)[:2] == [actions(zh)[0], ("set", "hotline_did=88001234")]
+    # (the DID is known here: the multiset writes it in place of ${hotline_did})
+    assert actions(ext)[2:] == [("set", "hotline_data_did=88001234")
+                                if a == ("set", "hotline_data_did=${hotline_did}") else a
+                                for a in actions(zh)[1:]]
 
 
 def test_socket_mode_entry_hands_the_flow_to_the_app(tmp_path, target):
@@ -306,11 +316,12 @@ def test_inlining_copies_plain_nodes_in_place_of_transfers(tmp_path, target):
     assert again[-1] == ("transfer", f"o_menu XML {ctx}")
     # every node still has its own extension for calls that land on it
     assert {"n_start", "n_menu", "n_menu_again", "n_thanks", "n_bye"} <= set(ext)
-    # another context (the entry's, or a language switch) is a transfer: Caller-Context
-    # always names the flow version and language whose actions run
+    # the entry extension (another context) runs the same chain up to the menu's
+    # dispatch, which names the version's context
     entry = ET.parse(tmp_path / "dialplan/flows/00_entry.xml").getroot()
     zh = entry.find("context/extension[@name='flow_f_zh']")
-    assert actions(zh)[-1] == ("transfer", f"n_start XML {ctx}")
+    assert [a for a, _ in actions(zh)].count("play_and_get_digits") == 1
+    assert actions(zh)[-1] == ("transfer", f"o_menu XML {ctx}")
 
 
 def test_inlining_never_loops_and_stops_at_conditions(tmp_path, target):
@@ -364,5 +375,8 @@ def test_leading_sets_run_inline_the_rest_in_order(tmp_path, target):
     assert marked == [("set", "true"), ("playback", None), ("set", None), ("hangup", None)]
     dids = ET.parse(tmp_path / "dialplan/public/55_flow_dids.xml").getroot().find("extension")
     inline = [a.get("application") for a in dids.iter("action") if a.get("inline")]
-    assert inline == ["set"] * 7 and path.exists()
+    # the caller's number on its own, every other set (the entry node's too) as one
+    assert inline == ["set", "multiset"] and path.exists()
+    assert [a.get("application") for a in dids.iter("action") if not a.get("inline")] == [
+        "answer", "playback", "set", "hangup"]
 

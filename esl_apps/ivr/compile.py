@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
-from esl_apps.ivr import calldata
+from esl_apps.ivr import calldata, sets
 from esl_apps.ivr.digits import menu_regex
 from esl_apps.ivr.verbs import VERBS
 from esl_apps.ivr.verbs.base import DIGIT_KEYS, RETURN
@@ -156,14 +156,14 @@ class _Extension:
                 continue
             lines.append(head + ">")
             leading = True
-            for a, d in self.actions:
+            for a, d in sets.merge(self.actions):
                 # the sets before the first application run while the dialplan is
-                # hunted (inline): no application run, no execute events for them
-                leading = leading and a == "set"
+                # hunted (inline): no state change, no wait for the media thread
+                leading = leading and a in ("set", "multiset")
                 tail = ' inline="true"/>' if leading else "/>"
                 lines.append(f"      <action application={quoteattr(a)} data={quoteattr(d)}{tail}")
             lines += [f"      <anti-action application={quoteattr(a)} data={quoteattr(d)}/>"
-                      for a, d in self.anti]
+                      for a, d in sets.merge(self.anti)]
             lines.append("    </condition>")
         lines.append("  </extension>")
         return "\n".join(lines)
@@ -174,6 +174,7 @@ class FlowCompiler:
         self.flows = flows
         self.target = target
         self.versions = {name: version(flow) for name, flow in flows.items()}
+        self._bodies = {}
 
     def context(self, flow_name, language):
         return context_name(flow_name, self.versions[flow_name], language)
@@ -231,15 +232,24 @@ class FlowCompiler:
         parts.append(catch)
         return _include([_context_xml(ENTRY_CONTEXT, parts, "How a DID enters a flow.")])
 
-    def _enter(self, name, flow, language) -> list:
-        """Start a call in the flow: its call data, answer, the entry node."""
-        return [("set", f"hotline_flow={name}"), ("set", f"hotline_language={language}"),
-                ("set", "playback_terminators=any"),
-                ("set", calldata.var_name("caller") + "=${caller_id_number}"),
-                ("set", calldata.var_name("did") + "=${hotline_did}"),
-                ("set", f"{calldata.EXPORTS}={','.join(calldata.BASE_EXPORTS)}"),
-                ("answer", ""),
-                ("transfer", f"n_{flow.entry} XML {self.context(name, language)}")]
+    def _enter(self, name, flow, language, first=()) -> list:
+        """Start a call in the flow: its call data, answer, the entry node. The
+        entry node's actions are copied in where they can be (as between nodes):
+        a transfer less per call. Its sets run before the answer, all the static
+        ones as one multiset (esl_apps.ivr.sets); the caller's number goes first,
+        on its own (it must not join a multiset)."""
+        ctx = self.context(name, language)
+        actions = [("set", calldata.var_name("caller") + "=${caller_id_number}"), *first,
+                   ("set", f"hotline_flow={name}"), ("set", f"hotline_language={language}"),
+                   ("set", "playback_terminators=any"),
+                   ("set", calldata.var_name("did") + "=${hotline_did}"),
+                   ("set", f"{calldata.EXPORTS}={','.join(calldata.BASE_EXPORTS)}")]
+        body = self.inline([("transfer", f"n_{flow.entry} XML {ctx}")],
+                           self.bodies(flow, language))
+        lead = 0
+        while lead < len(body) and body[lead][0] == "set":
+            lead += 1
+        return actions + body[:lead] + [("answer", "")] + body[lead:]
 
     def _socket_entry(self, name):
         """Socket mode: the socket app runs the flow; fail-open if it cannot."""
@@ -260,11 +270,12 @@ class FlowCompiler:
             for did in flow.dids:
                 ext = _Extension(f"flow_did_{did.lstrip('+')}")
                 ext.when("destination_number", f"^\\+?{re.escape(did.lstrip('+'))}$")
-                ext.do("set", f"hotline_did={did}")
                 if self.target.mode == "socket":
+                    ext.do("set", f"hotline_did={did}")
                     ext.do("transfer", f"flow_{name} XML {ENTRY_CONTEXT}")
                 else:   # straight in, in the flow's language: a transfer less
-                    ext.actions += self._enter(name, flow, flow.language)
+                    ext.actions += self._enter(name, flow, flow.language,
+                                               first=[("set", f"hotline_did={did}")])
                 lines.append(ext.xml())
         lines.append("</include>")
         return "\n".join(lines) + "\n"
@@ -276,11 +287,7 @@ class FlowCompiler:
             extensions = []
             for name, node in flow.nodes.items():
                 extensions += self.node(flow, name, node, language)
-            ctx = self.context(flow.name, language)
-            # node extensions with no condition but their name: landing there always
-            # runs these actions (copied before any extension is inlined)
-            bodies = {f"{e.name} XML {ctx}": list(e.actions) for e in extensions
-                      if e.name.startswith("n_") and len(e.conditions) == 1 and not e.anti}
+            bodies = self.bodies(flow, language)
             for ext in extensions:
                 ext.actions = self.inline(ext.actions, bodies)
                 ext.anti = self.inline(ext.anti, bodies)
@@ -293,6 +300,20 @@ class FlowCompiler:
                                        f"flow {flow.name} ({language}), generated from "
                                        f"{flow.path.name if flow.path else 'a flow file'}"))
         return _include(blocks)
+
+    def bodies(self, flow, language) -> dict:
+        """The actions of the node extensions with no condition but their name
+        (landing there always runs them), by their transfer target, before any
+        extension is inlined."""
+        key = (flow.name, language)
+        if key not in self._bodies:
+            ctx = self.context(flow.name, language)
+            self._bodies[key] = {
+                f"{e.name} XML {ctx}": list(e.actions)
+                for name, node in flow.nodes.items()
+                for e in self.node(flow, name, node, language)
+                if e.name.startswith("n_") and len(e.conditions) == 1 and not e.anti}
+        return self._bodies[key]
 
     def inline(self, actions: list, bodies: dict) -> list:
         """`actions` with a final transfer to a plain node of the same context (a key
@@ -363,7 +384,8 @@ class FlowCompiler:
         return [ext]
 
     def _read(self, ext, flow, node, language, maximum, terminators, regex):
-        ext.do("unset", "hotline_input")
+        # no `unset hotline_input` first: play_and_get_digits clears it (and
+        # hotline_input_invalid) before it reads (switch_ivr_read)
         ext.do("play_and_get_digits", pagd_args(
             maximum, node.retries, node.timeout, terminators,
             self._prompt(node.prompt, language, flow),

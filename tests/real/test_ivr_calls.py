@@ -206,7 +206,7 @@ def test_an_edit_mid_call_leaves_the_call_on_its_version(real_switch_factory, pr
 
         uuid = watcher.wait(lambda e: e.get("Event-Name") == "CHANNEL_ANSWER"
                             and e.get("variable_hotline_did") == HEATING_DID)["Unique-ID"]
-        before = reads(uuid, 1)["Caller-Context"]
+        reads(uuid, 1)   # in the entry extension, the welcome and the menu copied in
         reloaded = hotline.output().count("the switch reloaded its XML")
         menu = flows_dir / "heating_main.yaml"
         menu.write_text(menu.read_text().replace("    timeout: 5\n", "    timeout: 6\n", 1))
@@ -216,6 +216,13 @@ def test_an_edit_mid_call_leaves_the_call_on_its_version(real_switch_factory, pr
             time.sleep(0.05)
         assert switch.api(f"uuid_send_info {uuid} text plain next").startswith("+OK")
         after = reads(uuid, 2)         # "9": English, the main menu again
+        # the first menu's dispatch, named when the call started: the old version
+        dispatch = watcher.wait(
+            lambda e: e.get("Unique-ID") == uuid and e.get("Event-Name") == "CHANNEL_EXECUTE"
+            and e.get("Application") == "transfer"
+            and e.get("Application-Data", "").startswith("o_main_menu "), what="dispatch")
+        before = dispatch["Application-Data"].split()[-1]
+        assert before.startswith("hl_heating_main_") and before.endswith("_zh"), before
         assert after["Caller-Context"] == before.replace("_zh", "_en")
         assert switch.api(f"uuid_send_info {uuid} text plain next").startswith("+OK")
         reads(uuid, 3)                 # "1": the account number, still the old version
