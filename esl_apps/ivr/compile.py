@@ -24,7 +24,11 @@ the call record then carries (measured: five of them made a 3-node menu cost
 ends by going to a node whose extension has no conditions of its own, that
 node's actions are copied in instead (up to INLINE_DEPTH nodes of the same
 context, never around a loop); every node keeps its own extension for the calls
-that land on it.
+that land on it. A DID's extension copies in the entry node's chain the same way.
+
+Every application run, inline sets included, fires two events that copy all of
+the channel's variables; runs of sets therefore go out as one multiset where that
+stores the same (esl_apps/ivr/sets.py).
 """
 import hashlib
 import logging
@@ -318,8 +322,10 @@ class FlowCompiler:
     def inline(self, actions: list, bodies: dict) -> list:
         """`actions` with a final transfer to a plain node of the same context (a key
         of `bodies`) replaced by the node's own actions, and so on along the chain (see
-        the module's doc). Other contexts are left to a transfer, so a call's
-        Caller-Context always names the flow, version and language whose actions it runs."""
+        the module's doc). A transfer to another context is left alone: a language
+        switch or a subflow names its version's context there. (The entry extensions,
+        in public or hotline_flows, copy the entry node's chain in the same way, so
+        the first nodes of a call run with that Caller-Context.)"""
         out, seen = list(actions), set()
         while out and out[-1][0] == "transfer" and len(seen) < self.target.inline_depth:
             to = out[-1][1]
