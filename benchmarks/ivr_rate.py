@@ -19,6 +19,9 @@ one in socket mode runs the socket variant. The variants:
   ref_native       the issue's reference menu (1 s prompt, play_and_get_digits,
                    1 s confirmation, hangup) as a YAML flow compiled to dialplan
   ref_xml          the same menu hand-written in XML: the baseline
+  ref_xml_branch   the same menu hand-written as the flow behaves: the digit picks
+                   the branch (a transfer to a dispatch extension in a context of
+                   its own), a missed digit skips the confirmation
   ref_socket       the same YAML flow in socket mode (`hotline run` runs every node)
 
 SIPp places the calls (`-r RATE -m TOTAL`): each caller sends PCMA from SIPp's
@@ -62,6 +65,7 @@ ACCOUNT = "20481357"          # sample bill: 1234.50 due 2026-12-31; no repeated
 HEATING_DID = "88001234"
 REF_DID = "7003"              # the reference flow (bench_ref.yaml, below)
 REF_XML = "7002"              # hand-written reference menu
+REF_XML_BRANCH = "7004"       # the same, branching on the digit as the YAML flow does
 HEATING_MENU_XML = "7001"     # hand-written heating first menu
 MAX_FAILED = 0.001
 CALLER = "13800138000"    # SIPp's callers (tests/real/sipp.py); the probe calls as PROBE_CALLER
@@ -103,6 +107,13 @@ HAND_XML = """\
       <action application="hangup" data="NORMAL_CLEARING"/>
     </condition>
   </extension>
+  <extension name="bench_ref_xml_branch">
+    <condition field="destination_number" expression="^{ref_xml_branch}$">
+      <action application="answer"/>
+      <action application="play_and_get_digits" data="1 1 1 5000 none {ref_prompt} silence_stream://250 hotline_input ^[12]$ 5000"/>
+      <action application="transfer" data="after_menu XML bench_hand"/>
+    </condition>
+  </extension>
   <extension name="bench_ref_xml">
     <condition field="destination_number" expression="^{ref_xml}$">
       <action application="answer"/>
@@ -111,6 +122,24 @@ HAND_XML = """\
       <action application="hangup" data="NORMAL_CLEARING"/>
     </condition>
   </extension>
+</include>
+"""
+
+# The branching menu's second half, in a context of its own as a person would write
+# it (a transfer back into public would run the blacklist checks again).
+HAND_XML_BRANCH = """\
+<?xml version="1.0"?>
+<include>
+<context name="bench_hand">
+  <extension name="after_menu">
+    <condition field="destination_number" expression="^after_menu$"/>
+    <condition field="${{hotline_input}}" expression="^[12]$">
+      <action application="playback" data="{confirm}"/>
+      <action application="hangup" data="NORMAL_CLEARING"/>
+      <anti-action application="hangup" data="NORMAL_CLEARING"/>
+    </condition>
+  </extension>
+</context>
 </include>
 """
 
@@ -226,6 +255,9 @@ def variants(first_ms: int = 14000) -> dict:
                 10, 160, 15.0, "ref_xml", "reference menu, YAML compiled to dialplan", SLOW_MS),
         Variant("ref_xml", "native", REF_XML, menu, None, check_digit,
                 10, 160, 15.0, None, "reference menu, hand-written XML", SLOW_MS),
+        Variant("ref_xml_branch", "native", REF_XML_BRANCH, menu, None, check_digit,
+                10, 160, 15.0, "ref_xml", "reference menu, hand-written XML that branches "
+                "on the digit (a transfer to a dispatch extension)", SLOW_MS),
         Variant("ref_socket", "socket", REF_DID, menu, None, check_ref_flow,
                 10, 160, 15.0, "ref_xml", "reference menu, YAML in socket mode", SLOW_MS),
     ]}
@@ -272,9 +304,11 @@ def prepare(root: Path):
         return str(prompt_path(prompt, "zh", flows_dir, prompts_dir))
     menu = flows["heating_main"].nodes["main_menu"]
     ref = flows["bench_ref"].nodes
-    xml = HAND_XML.format(heating_menu_xml=HEATING_MENU_XML, ref_xml=REF_XML,
+    public = HAND_XML.format(heating_menu_xml=HEATING_MENU_XML, ref_xml=REF_XML,
+                          ref_xml_branch=REF_XML_BRANCH,
                           menu_prompt=path(menu.prompt), menu_invalid=path(menu.invalid_prompt),
                           ref_prompt=path(ref["menu"].prompt), confirm=path(ref["confirm"]))
+    xml = (public, HAND_XML_BRANCH.format(confirm=path(ref["confirm"])))
     # the heating caller presses 1 2.8 s into the menu prompt
     from esl_apps.prompts.paths import builtin_path
     first_ms = int(1000 * (wav_seconds(builtin_path(prompts_dir, "zh", "record_notice"))
@@ -300,8 +334,12 @@ class Rig:
                      "max_wait_time_with_no_agent_time_reached": 1}],
             freeswitch={"sessions_per_second": 1000, "max_sessions": 6000,
                         "rtp_start_port": 16384, "rtp_end_port": 32000})
+        public, branch = xml
         (self.switch.conf_dir / "dialplan" / "public" / "60_bench_hand_written.xml").write_text(
-            xml, encoding="utf-8")
+            public, encoding="utf-8")
+        flows_xml = self.switch.conf_dir / "dialplan" / "flows"
+        flows_xml.mkdir(parents=True, exist_ok=True)
+        (flows_xml / "bench_hand_written.xml").write_text(branch, encoding="utf-8")
         began = time.monotonic()
         self.hotline = self.db = None
         if fs_priority == "normal":
