@@ -256,3 +256,57 @@ def test_a_queue_setting_changed_in_hotline_reloads_the_queue(agent):
     why = next(h.why for h in heals if h.what == "queue default reloaded")
     assert "max_wait_time 300 in the switch, 120 in Hotline" in why
     assert "tier_rules_apply false in the switch, true in Hotline" in why
+
+
+class PressDuringPass(Api):
+    """Interleaves an agent's status button with a reconcile pass: the button is
+    pressed (row set, status logged) when the pass asks for the agent list, i.e.
+    after the pass has read the database."""
+
+    def __init__(self, press, **lists):
+        super().__init__(**lists)
+        self.press = press
+
+    def __call__(self, command):
+        if command == cc.AGENT_LIST and self.press:
+            self.press()
+            self.press = None
+        return super().__call__(command)
+
+
+def test_a_status_button_pressed_during_a_pass_is_not_overwritten(agent):
+    store = Store(agent._meta.database)
+    store.record(agent, "Available", "Waiting", "hotline")
+
+    def press():  # the desk's Break button: row, log and the switch all say On Break
+        store.record(Agent.get_by_id(agent.id), "On Break", "Idle", "desk", reason="lunch")
+
+    api = PressDuringPass(press, **{
+        cc.AGENT_LIST: REPLIES[cc.AGENT_LIST].replace("|Available|", "|On Break|"),
+        cc.TIER_LIST: REPLIES[cc.TIER_LIST]})
+    heals = Reconciler(api, store, "127.0.0.1").run_once()
+    assert not any("set status" in c for c in api.sent)  # the stale Available not pushed
+    assert not any("status" in h.what for h in heals)
+    assert Agent.get_by_id(agent.id).state == "On Break"
+    assert Agent.get_by_id(agent.id).break_reason == "lunch"
+
+
+def test_a_status_button_pressed_just_before_the_write_wins(agent):
+    """The press lands between the pass's re-read and its write: the write is a
+    compare-and-set on the row, so the switch's older status is not written over it."""
+    store = Store(agent._meta.database)
+    store.record(agent, "Available", "Waiting", "hotline", at=datetime.datetime(2020, 1, 1))
+
+    class RacingStore(Store):
+        def changed_since(self, stale):
+            unchanged = super().changed_since(stale)
+            store.record(Agent.get_by_id(agent.id), "Logged Out", "Idle", "desk")
+            return unchanged
+
+    api = Api(**{cc.AGENT_LIST: REPLIES[cc.AGENT_LIST].replace("|Available|", "|On Break|"),
+                 cc.TIER_LIST: REPLIES[cc.TIER_LIST]})
+    heals = Reconciler(api, RacingStore(agent._meta.database), "127.0.0.1").run_once()
+    assert not any("status" in h.what for h in heals)
+    assert Agent.get_by_id(agent.id).state == "Logged Out"
+    last = AgentStateLog.select().order_by(AgentStateLog.id.desc()).first()
+    assert (last.status, last.source) == ("Logged Out", "desk")

@@ -144,10 +144,19 @@ class Reconciler:
         ext, theirs, ours = agent.extension, row["status"], agent.state
         switch_at = int(row.get("last_status_change") or 0)
         ours_at = self.store.last_change(agent)
+        # the pass read `agent` at its start: a status button pressed since then has
+        # already set the row and pushed the new status; writing either way now would
+        # put the stale value back (compare-and-set on the row, re-read before a push)
+        if self.store.changed_since(agent):
+            log.info("acd: agent %s status changed during the pass; left to the next one", ext)
+            return
         if theirs in cc.STATUSES and ours_at is not None and switch_at > int(
                 ours_at.replace(tzinfo=datetime.timezone.utc).timestamp()):
-            self.store.record(agent, theirs, row.get("state", ""), "reconciler",
-                              reason="switch-newer")
+            if self.store.record_if_unchanged(agent, theirs, row.get("state", ""),
+                                              "reconciler", reason="switch-newer") is None:
+                log.info("acd: agent %s status changed during the pass; left to the next one",
+                         ext)
+                return
             self._heal(heals, f"agent {ext} status {ours} -> {theirs} in Hotline",
                        "mod_callcenter's change is newer (made while Hotline was not listening)")
         else:

@@ -72,6 +72,29 @@ class Store:
         row = self.last_entry(agent)
         return row.state if row else ""
 
+    def changed_since(self, agent) -> bool:
+        """The agent's row no longer holds the status this (stale) copy was read with:
+        someone (a status button) changed it meanwhile."""
+        with self.database.connection_context():
+            now = Agent.get_or_none(Agent.id == agent.id)
+            return now is None or now.state != agent.state or now.break_reason != agent.break_reason
+
+    def record_if_unchanged(self, agent, status: str, state: str, source: str,
+                            reason: str = "") -> AgentStateLog | None:
+        """record(), compare-and-set: only when the row still holds the status `agent`
+        was read with; None (nothing written) when it was changed meanwhile."""
+        with self.database.connection_context(), self.database.atomic():
+            updated = (Agent.update(state=status,
+                                    break_reason=reason if status == "On Break" else "")
+                       .where(Agent.id == agent.id, Agent.state == agent.state,
+                              Agent.break_reason == agent.break_reason).execute())
+            if not updated:
+                return None
+            agent.state = status
+            agent.break_reason = reason if status == "On Break" else ""
+            return AgentStateLog.create(agent=agent, status=status, state=state or "",
+                                        reason=reason or "", source=source, at=utcnow())
+
     def record(self, agent, status: str, state: str, source: str, reason: str = "",
                at=None) -> AgentStateLog:
         """Log one change; the agent's row takes the status (and break reason)."""

@@ -6,6 +6,7 @@ import pytest
 
 from esl_apps.demo.calls import SAMPLE_CALLS
 from esl_apps.demo.data import SAMPLE_CUSTOMERS
+from tests.browser.conftest import open_page, sign_in
 from tests.test_demo import DemoProcess
 
 pytestmark = pytest.mark.browser
@@ -19,21 +20,14 @@ def demo(tmp_path):
 
 
 def test_the_demo_agent_signs_in_and_a_sample_call_pops_the_card(browser, demo):
-    context = browser.new_context(locale="en-US")
-    page = context.new_page()
     problems = []
     # (a failed resource load is another feature's business: call controls answer 410
     # when the agent has no call)
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error"
-            and not m.text.startswith("Failed to load resource") else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
+    context, page = open_page(browser, problems, ignore_failed_loads=True)
 
     page.goto(f"{demo.base}/login?next=/desk")
     assert page.locator("#demo-banner").is_visible()
-    page.get_by_label("User name").fill(demo.user)
-    page.get_by_label("Password").fill(demo.password)
-    page.get_by_role("button", name="Sign in").click()
-    assert page.url == f"{demo.base}/desk"
+    sign_in(page, demo.base, demo.user, demo.password)
     assert "Demo mode" in page.locator("#demo-banner").text_content()
     page.locator("#desk[data-stream='open']").wait_for(timeout=10000)
 

@@ -2,12 +2,10 @@
 card (the caller-ID name shown as text, not markup), the note saves against the
 call, and the state buttons change the agent's state through the (fake) ACD
 control. No violation of the Content-Security-Policy."""
-import threading
-import time
-
 import pytest
 
-from db.models import Agent, CallNote, CallRecord, NoteCategory
+from db.models import CallNote, CallRecord, NoteCategory
+from tests.browser.conftest import add_agent, open_page, sign_in, wait_until
 from tests.test_web_desk import EVIL, FakeAcd, FakeEsl, agent_leg
 from webui.events import DeskEvents, PopHub
 
@@ -15,54 +13,25 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def desk_panel(tmp_path):
-    from werkzeug.serving import make_server
+def desk_panel(panel_db, serve):
+    from tests.webpanel import PASSWORD, make_app
 
-    from db import migrate
-    from db.connect import bind, open_database
-    from tests.webpanel import PASSWORD, add_user, make_app
-
-    database = bind(open_database(f"sqlite:///{tmp_path / 'hotline.db'}"))
-    migrate.upgrade(database)
-    user = add_user("li.na", "agent", display_name="Li Na")
-    Agent.create(user=user, extension="1001", display_name="Li Na", sip_password="x" * 16)
-    hub, acd = PopHub(), FakeAcd(database)
+    add_agent()
+    hub, acd = PopHub(), FakeAcd(panel_db)
     app = make_app(HOTLINE_POP_HUB=hub, HOTLINE_AGENT_CONTROL=acd, HOTLINE_SSE_HEARTBEAT=1)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {"base": f"http://127.0.0.1:{server.server_port}", "password": PASSWORD,
-           "hub": hub, "acd": acd, "desk": DeskEvents(FakeEsl(), hub, database)}
-    server.shutdown()
-    thread.join(10)
-    database.close()
-
-
-def _wait(condition, seconds=5.0):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
+    return {"base": serve(app), "password": PASSWORD,
+            "hub": hub, "acd": acd, "desk": DeskEvents(FakeEsl(), hub, panel_db)}
 
 
 def test_a_call_pops_the_note_saves_and_the_state_buttons_work(browser, desk_panel):
     base = desk_panel["base"]
-    context = browser.new_context(locale="en-US")
-    page = context.new_page()
     problems = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
+    context, page = open_page(browser, problems)
     page.on("dialog", lambda d: (problems.append("dialog: " + d.message), d.dismiss()))
 
-    page.goto(f"{base}/login?next=/desk")
-    page.get_by_label("User name").fill("li.na")
-    page.get_by_label("Password").fill(desk_panel["password"])
-    page.get_by_role("button", name="Sign in").click()
-    assert page.url == f"{base}/desk"
+    sign_in(page, base, "li.na", desk_panel["password"])
     assert page.locator("h1").inner_text() == "Agent desk"
-    assert _wait(lambda: desk_panel["hub"].listeners("1001") == 1)
+    assert wait_until(lambda: desk_panel["hub"].listeners("1001") == 1)
 
     # a call: the switch event reaches the page
     call = agent_leg(name=EVIL)

@@ -4,11 +4,11 @@ Transfer swap the card in place through htmx, a refused control shows its messag
 in the card, and nothing breaks the Content-Security-Policy. The switch is the
 fake's channel model (tests/test_desk_calls.py), answered in-process."""
 import threading
-import time
 
 import pytest
 
 from db.models import Agent, CallRecord
+from tests.browser.conftest import add_agent, open_page, sign_in, wait_until
 from tests.test_desk_calls import A, C, ChannelSwitch, queue_call
 from tests.test_web_desk import FakeEsl, agent_leg
 from webui.desk.call_control import CallControl
@@ -36,56 +36,27 @@ class InProcessEsl:
 
 
 @pytest.fixture
-def calls_panel(tmp_path):
-    from werkzeug.serving import make_server
+def calls_panel(panel_db, serve):
+    from tests.webpanel import PASSWORD, make_app
 
-    from db import migrate
-    from db.connect import bind, open_database
-    from tests.webpanel import PASSWORD, add_user, make_app
-
-    database = bind(open_database(f"sqlite:///{tmp_path / 'hotline.db'}"))
-    migrate.upgrade(database)
-    user = add_user("li.na", "agent", display_name="Li Na")
-    Agent.create(user=user, extension="1001", display_name="Li Na", sip_password="x" * 16)
+    add_agent()
     Agent.create(extension="1002", display_name="Wang Wu", sip_password="y" * 16)
     fake = ChannelSwitch("unused")
     queue_call(fake)
     hub = PopHub()
     control = CallControl(InProcessEsl(fake), "127.0.0.1", gateway="")
     app = make_app(HOTLINE_POP_HUB=hub, HOTLINE_CALL_CONTROL=control, HOTLINE_SSE_HEARTBEAT=1)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {"base": f"http://127.0.0.1:{server.server_port}", "password": PASSWORD,
-           "hub": hub, "fake": fake, "desk": DeskEvents(FakeEsl(), hub, database)}
-    server.shutdown()
-    thread.join(10)
-    database.close()
-
-
-def _wait(condition, seconds=5.0):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
+    return {"base": serve(app), "password": PASSWORD,
+            "hub": hub, "fake": fake, "desk": DeskEvents(FakeEsl(), hub, panel_db)}
 
 
 def test_the_controls_follow_the_call_and_show_refusals(browser, calls_panel):
     base, fake = calls_panel["base"], calls_panel["fake"]
-    context = browser.new_context(locale="en-US")
-    page = context.new_page()
     problems = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
+    context, page = open_page(browser, problems)
 
-    page.goto(f"{base}/login?next=/desk")
-    page.get_by_label("User name").fill("li.na")
-    page.get_by_label("Password").fill(calls_panel["password"])
-    page.get_by_role("button", name="Sign in").click()
-    assert page.url == f"{base}/desk"
-    assert _wait(lambda: calls_panel["hub"].listeners("1001") == 1, seconds=20)
+    sign_in(page, base, "li.na", calls_panel["password"])
+    assert wait_until(lambda: calls_panel["hub"].listeners("1001") == 1, seconds=20)
 
     CallRecord.create(call_uuid=C, direction="inbound", caller="13800138000")
     calls_panel["desk"].handle(agent_leg(uuid=C))

@@ -2,28 +2,20 @@
 script follows the call category (a sub-category also shows its parent's script,
 and the note form's category drives it), and the search box fills in results from
 a Chinese query without leaving the desk. No violation of the CSP."""
-import threading
-
 import pytest
 
-from db.models import Agent, CallScript, KbArticle, NoteCategory, Notice
+from db.models import CallScript, KbArticle, NoteCategory, Notice
+from tests.browser.conftest import add_agent, open_page, sign_in
 from webui.kb import search
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def kb_panel(tmp_path):
-    from werkzeug.serving import make_server
+def kb_panel(panel_db, serve):
+    from tests.webpanel import PASSWORD, make_app
 
-    from db import migrate
-    from db.connect import bind, open_database
-    from tests.webpanel import PASSWORD, add_user, make_app
-
-    database = bind(open_database(f"sqlite:///{tmp_path / 'hotline.db'}"))
-    migrate.upgrade(database)
-    user = add_user("li.na", "agent", display_name="Li Na")
-    Agent.create(user=user, extension="1001", display_name="Li Na", sip_password="x" * 16)
+    add_agent()
     repair = NoteCategory.get(code="repair")
     heat = NoteCategory.create(parent=repair, code="repair_heat", name_zh="暖气报修",
                                name_en="Heating repair")
@@ -33,29 +25,15 @@ def kb_panel(tmp_path):
     body = "闻到燃气味：立即关闭总阀，开窗通风。"
     KbArticle.create(title="燃气泄漏应急处置", body=body,
                      search_text=search.index_text("燃气泄漏应急处置", "", body))
-    server = make_server("127.0.0.1", 0, make_app(), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {"base": f"http://127.0.0.1:{server.server_port}", "password": PASSWORD,
-           "repair": repair, "heat": heat}
-    server.shutdown()
-    thread.join(10)
-    database.close()
+    return {"base": serve(make_app()), "password": PASSWORD, "repair": repair, "heat": heat}
 
 
 def test_desk_scripts_notices_and_search(browser, kb_panel):
     base = kb_panel["base"]
-    context = browser.new_context(locale="en-US")
-    page = context.new_page()
     problems = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
+    context, page = open_page(browser, problems)
 
-    page.goto(f"{base}/login?next=/desk")
-    page.get_by_label("User name").fill("li.na")
-    page.get_by_label("Password").fill(kb_panel["password"])
-    page.get_by_role("button", name="Sign in").click()
-    assert page.url == f"{base}/desk"
+    sign_in(page, base, "li.na", kb_panel["password"])
 
     assert "今晚22点系统升级" in page.locator("#desk-notices").inner_text()
     opening = page.get_by_text("您好，请问报修地址是？")

@@ -6,16 +6,15 @@ import re
 
 import pytest
 
+from tests.browser.conftest import open_page, sign_in
+
 pytestmark = pytest.mark.browser
 
 
 def test_sign_in_switch_language_and_create_a_user(browser, live_panel):
     base, password = live_panel
-    context = browser.new_context(locale="en-US")
-    page = context.new_page()
     problems = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
+    context, page = open_page(browser, problems)
 
     page.goto(f"{base}/admin/users")
     assert page.url.startswith(f"{base}/login?next=")
@@ -24,10 +23,7 @@ def test_sign_in_switch_language_and_create_a_user(browser, live_panel):
     page.get_by_role("button", name="中文").click()
     assert page.locator("h1").inner_text() == "登录"
 
-    page.get_by_label("用户名").fill("admin")
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-    assert page.url == f"{base}/admin/users"                       # back where it asked
+    sign_in(page, base, "admin", password, "/admin/users", "zh")   # back where it asked
     assert page.locator("h1").inner_text() == "用户与角色"
     assert page.evaluate("typeof htmx") == "object"
     assert page.evaluate("typeof Alpine") == "object"
@@ -53,11 +49,7 @@ def test_sign_in_switch_language_and_create_a_user(browser, live_panel):
 
     other = browser.new_context(locale="zh-CN")
     page = other.new_page()
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名").fill("li.lei")
-    page.get_by_label("密码").fill(shown)
-    page.get_by_role("button", name="登录").click()
-    assert page.url == f"{base}/"
+    sign_in(page, base, "li.lei", shown, "/", "zh")
     assert "欢迎" in page.locator("h1").inner_text()
     assert "班长" in page.locator("main").inner_text()
     other.close()

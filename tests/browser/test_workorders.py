@@ -3,9 +3,6 @@ the agent makes a work order from it (prefilled) and dispatches it to a field
 worker; the field worker, on a phone-sized screen, starts the repair, adds a
 photo and marks it done; the agent's revisit closes it. No violation of the
 Content-Security-Policy on the way."""
-import threading
-import time
-
 import pytest
 
 from db.models import (
@@ -19,6 +16,7 @@ from db.models import (
     WorkOrderAttachment,
     WorkOrderEvent,
 )
+from tests.browser.conftest import add_agent, open_page, sign_in, wait_until
 from tests.test_web_desk import FakeAcd, FakeEsl, agent_leg
 from webui.events import DeskEvents, PopHub
 
@@ -30,63 +28,29 @@ PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08
 
 
 @pytest.fixture
-def panel(tmp_path):
-    from werkzeug.serving import make_server
-
-    from db import migrate
-    from db.connect import bind, open_database
+def panel(panel_db, serve, tmp_path):
     from tests.webpanel import PASSWORD, add_user, make_app
 
-    database = bind(open_database(f"sqlite:///{tmp_path / 'hotline.db'}"))
-    migrate.upgrade(database)
-    agent_user = add_user("li.na", "agent", display_name="Li Na")
-    Agent.create(user=agent_user, extension="1001", display_name="Li Na", sip_password="x" * 16)
+    add_agent()
     worker = add_user("wang", "field", display_name="Wang Wei")
     crew = Department.create(name="Crew one")
     DepartmentMember.create(department=crew, user=worker, phone="+8613800000002")
     hub = PopHub()
-    app = make_app(HOTLINE_POP_HUB=hub, HOTLINE_AGENT_CONTROL=FakeAcd(database),
+    app = make_app(HOTLINE_POP_HUB=hub, HOTLINE_AGENT_CONTROL=FakeAcd(panel_db),
                    HOTLINE_SSE_HEARTBEAT=1, HOTLINE_WORKORDER_FILES=str(tmp_path / "files"))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {"base": f"http://127.0.0.1:{server.server_port}", "password": PASSWORD,
-           "hub": hub, "desk": DeskEvents(FakeEsl(), hub, database), "crew": crew,
-           "worker": worker}
-    server.shutdown()
-    thread.join(10)
-    database.close()
-
-
-def _wait(condition, seconds=5.0):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
+    return {"base": serve(app), "password": PASSWORD,
+            "hub": hub, "desk": DeskEvents(FakeEsl(), hub, panel_db), "crew": crew,
+            "worker": worker}
 
 
 def _page(browser, problems, **options):
     """A page that reports script errors, CSP violations and failed work-order
     requests. (The desk's call controls answer 503 without a switch; the
     browser logs that as a failed resource, which is not this test's business.)"""
-    context = browser.new_context(locale="en-US", **options)
-    page = context.new_page()
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error"
-            and not m.text.startswith("Failed to load resource") else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
+    context, page = open_page(browser, problems, ignore_failed_loads=True, **options)
     page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
             if r.status >= 400 and "/workorders" in r.url else None)
     return context, page
-
-
-def _sign_in(page, base, user, password, next_path):
-    page.goto(f"{base}/login?next={next_path}")
-    page.get_by_label("User name").fill(user)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    assert page.url == f"{base}{next_path}"
 
 
 def test_dispatch_field_update_revisit_close(browser, panel, tmp_path):
@@ -94,8 +58,8 @@ def test_dispatch_field_update_revisit_close(browser, panel, tmp_path):
 
     # the agent takes a call and makes a work order from it
     desk_context, desk = _page(browser, problems)
-    _sign_in(desk, base, "li.na", password, "/desk")
-    assert _wait(lambda: panel["hub"].listeners("1001") == 1)
+    sign_in(desk, base, "li.na", password, "/desk")
+    assert wait_until(lambda: panel["hub"].listeners("1001") == 1)
     call = agent_leg(name="Zhang San")
     uuid = call["variable_cc_member_session_uuid"]
     customer = Customer.create(name="Zhang San", address="3 Harbour Rd", region="East")
@@ -124,7 +88,7 @@ def test_dispatch_field_update_revisit_close(browser, panel, tmp_path):
     # the field worker, on a phone
     field_context, phone = _page(browser, problems, viewport={"width": 390, "height": 844},
                                  is_mobile=True, has_touch=True)
-    _sign_in(phone, base, "wang", password, "/workorders/mine")
+    sign_in(phone, base, "wang", password, "/workorders/mine")
     card = phone.locator(f"#mine-{order.id}")
     assert "Dispatched" in card.inner_text()
     card.get_by_placeholder("Comment").first.fill("On my way")

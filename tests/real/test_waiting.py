@@ -151,7 +151,7 @@ def test_hold_music_announcement_and_callback(real_switch_factory, tmp_path):
         assert after > 100
         assert switch.api(f"uuid_send_info {uuid} text plain next").startswith("+OK")
         watcher.wait(lambda e: e.get("Unique-ID") == uuid and e.get("Event-Name")
-                     == "CHANNEL_EXECUTE" and e.get("Application") == "set"
+                     == "CHANNEL_EXECUTE" and e.get("Application") in ("set", "multiset")
                      and "hotline_callback_queue" in e.get("Application-Data", ""),
                      what="the callback node")
         switch.api(f"uuid_send_info {uuid} text plain hangup")

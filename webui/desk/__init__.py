@@ -42,6 +42,7 @@ from esl_apps.blacklist import entries
 from esl_apps.blacklist.numbers import NumberError
 from webui import audit
 from webui.access import role_required
+from webui.admin.blacklist import push as push_blacklist
 from webui.desk.control import AgentControl
 from webui.events import PopHub, customer_card, sse_message
 
@@ -244,7 +245,10 @@ def blacklist():
     audit.record("blacklist.add", object_type="blacklist", object_id=entry.id,
                  detail={"pattern": entry.pattern, "reason": reason,
                          "call_uuid": request.form.get("call_uuid", "")[:64]})
-    return reply(_("Caller blacklisted."), entry=entry.id)
+    note = push_blacklist()  # the switch turns the caller away from now on
+    if note:
+        return reply(note, entry=entry.id, pushed=False)
+    return reply(_("Caller blacklisted."), entry=entry.id, pushed=True)
 
 
 @bp.post("/customer")
