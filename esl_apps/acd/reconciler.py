@@ -147,16 +147,14 @@ class Reconciler:
         # the pass read `agent` at its start: a status button pressed since then has
         # already set the row and pushed the new status; writing either way now would
         # put the stale value back (compare-and-set on the row, re-read before a push)
+        changed = "acd: agent %s status changed during the pass; left to the next one"
         if self.store.changed_since(agent):
-            log.info("acd: agent %s status changed during the pass; left to the next one", ext)
-            return
+            return log.info(changed, ext)
         if theirs in cc.STATUSES and ours_at is not None and switch_at > int(
                 ours_at.replace(tzinfo=datetime.timezone.utc).timestamp()):
-            if self.store.record_if_unchanged(agent, theirs, row.get("state", ""),
-                                              "reconciler", reason="switch-newer") is None:
-                log.info("acd: agent %s status changed during the pass; left to the next one",
-                         ext)
-                return
+            if self.store.record(agent, theirs, row.get("state", ""), "reconciler",
+                                 reason="switch-newer", if_unchanged=True) is None:
+                return log.info(changed, ext)
             self._heal(heals, f"agent {ext} status {ours} -> {theirs} in Hotline",
                        "mod_callcenter's change is newer (made while Hotline was not listening)")
         else:

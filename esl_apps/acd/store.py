@@ -79,29 +79,22 @@ class Store:
             now = Agent.get_or_none(Agent.id == agent.id)
             return now is None or now.state != agent.state or now.break_reason != agent.break_reason
 
-    def record_if_unchanged(self, agent, status: str, state: str, source: str,
-                            reason: str = "") -> AgentStateLog | None:
-        """record(), compare-and-set: only when the row still holds the status `agent`
-        was read with; None (nothing written) when it was changed meanwhile."""
-        with self.database.connection_context(), self.database.atomic():
-            updated = (Agent.update(state=status,
-                                    break_reason=reason if status == "On Break" else "")
-                       .where(Agent.id == agent.id, Agent.state == agent.state,
-                              Agent.break_reason == agent.break_reason).execute())
-            if not updated:
-                return None
-            agent.state = status
-            agent.break_reason = reason if status == "On Break" else ""
-            return AgentStateLog.create(agent=agent, status=status, state=state or "",
-                                        reason=reason or "", source=source, at=utcnow())
-
     def record(self, agent, status: str, state: str, source: str, reason: str = "",
-               at=None) -> AgentStateLog:
-        """Log one change; the agent's row takes the status (and break reason)."""
+               at=None, if_unchanged: bool = False) -> AgentStateLog | None:
+        """Log one change; the agent's row takes the status (and break reason).
+        if_unchanged: compare-and-set, only while the row still holds the status
+        `agent` was read with; None (nothing written) when it was changed meanwhile."""
+        break_reason = reason if status == "On Break" else ""
         with self.database.connection_context(), self.database.atomic():
-            if agent.state != status or (status == "On Break" and agent.break_reason != reason):
-                agent.state = status
-                agent.break_reason = reason if status == "On Break" else ""
+            if if_unchanged:
+                updated = (Agent.update(state=status, break_reason=break_reason)
+                           .where(Agent.id == agent.id, Agent.state == agent.state,
+                                  Agent.break_reason == agent.break_reason).execute())
+                if not updated:
+                    return None
+                agent.state, agent.break_reason = status, break_reason
+            elif agent.state != status or (status == "On Break" and agent.break_reason != reason):
+                agent.state, agent.break_reason = status, break_reason
                 agent.save(only=[Agent.state, Agent.break_reason])
             return AgentStateLog.create(agent=agent, status=status, state=state or "",
                                         reason=reason or "", source=source, at=at or utcnow())

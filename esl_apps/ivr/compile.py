@@ -30,6 +30,7 @@ Every application run, inline sets included, fires two events that copy all of
 the channel's variables; runs of sets therefore go out as one multiset where that
 stores the same (esl_apps/ivr/sets.py).
 """
+import copy
 import hashlib
 import logging
 import os
@@ -178,7 +179,7 @@ class FlowCompiler:
         self.flows = flows
         self.target = target
         self.versions = {name: version(flow) for name, flow in flows.items()}
-        self._bodies = {}
+        self._built = {}
 
     def context(self, flow_name, language):
         return context_name(flow_name, self.versions[flow_name], language)
@@ -288,13 +289,13 @@ class FlowCompiler:
     def flow_xml(self, flow) -> str:
         blocks = []
         for language in LANGUAGES:
-            extensions = []
-            for name, node in flow.nodes.items():
-                extensions += self.node(flow, name, node, language)
             bodies = self.bodies(flow, language)
-            for ext in extensions:
-                ext.actions = self.inline(ext.actions, bodies)
-                ext.anti = self.inline(ext.anti, bodies)
+            extensions = []
+            for built in self.node_extensions(flow, language):
+                ext = copy.copy(built)      # the built ones stay as they are: bodies
+                ext.actions = self.inline(built.actions, bodies)
+                ext.anti = self.inline(built.anti, bodies)
+                extensions.append(ext)
             extensions.append(self._return_ext(flow, language))
             catch = _Extension("unknown").when("destination_number", "^.*$")
             catch.do("log", f"WARNING hotline: flow {flow.name}: no node ${{destination_number}}")
@@ -305,19 +306,22 @@ class FlowCompiler:
                                        f"{flow.path.name if flow.path else 'a flow file'}"))
         return _include(blocks)
 
+    def node_extensions(self, flow, language) -> list:
+        """Every node's extensions in one context, built once (the flow's context
+        and the entry extensions both read them); never changed once built."""
+        key = (flow.name, language)
+        if key not in self._built:
+            self._built[key] = [e for name, node in flow.nodes.items()
+                                for e in self.node(flow, name, node, language)]
+        return self._built[key]
+
     def bodies(self, flow, language) -> dict:
         """The actions of the node extensions with no condition but their name
         (landing there always runs them), by their transfer target, before any
         extension is inlined."""
-        key = (flow.name, language)
-        if key not in self._bodies:
-            ctx = self.context(flow.name, language)
-            self._bodies[key] = {
-                f"{e.name} XML {ctx}": list(e.actions)
-                for name, node in flow.nodes.items()
-                for e in self.node(flow, name, node, language)
+        ctx = self.context(flow.name, language)
+        return {f"{e.name} XML {ctx}": e.actions for e in self.node_extensions(flow, language)
                 if e.name.startswith("n_") and len(e.conditions) == 1 and not e.anti}
-        return self._bodies[key]
 
     def inline(self, actions: list, bodies: dict) -> list:
         """`actions` with a final transfer to a plain node of the same context (a key
