@@ -102,8 +102,18 @@ class FreeswitchConfig(_Section):
     fallback_queue: str = "default"
     # A number that reaches the line-test app (tone, one digit read back).
     linetest_number: str = Field("9999", pattern=r"^[0-9*#+]{1,16}$")
-    # The sofia gateway that IVR transfers to outside numbers use ("" = none).
+    # The sofia gateway that IVR transfers, desk transfers and click-to-dial use to reach
+    # outside numbers ("" = none), defined on the trunks profile from the gateway_* keys.
     outbound_gateway: str = Field("", pattern=r"^[A-Za-z0-9_.-]{0,64}$")
+    # The carrier's SIP address: host or host:port.
+    gateway_proxy: str = Field("", pattern=r"^([A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?)?$")
+    # The carrier account; with gateway_register the switch registers it.
+    gateway_username: str = Field("", pattern=r"^[A-Za-z0-9_.+-]{0,64}$")
+    gateway_password: str = ""
+    gateway_register: bool = False
+    # The number customers see when the desk calls them ("" = gateway_username when
+    # that is a number, else the agent's extension; never the customer's own number).
+    outbound_caller_id: str = Field("", pattern=r"^[0-9+]{0,20}$")
 
 
 class IvrConfig(_Section):

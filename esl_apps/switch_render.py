@@ -101,6 +101,25 @@ def _secret(value, what) -> str:
     return value
 
 
+def _gateway(fs) -> dict | None:
+    """The carrier gateway on the trunks profile, or None (no gateway_proxy)."""
+    if not fs.gateway_proxy:
+        return None
+    if not fs.outbound_gateway:
+        raise RenderError("freeswitch.gateway_proxy is set but freeswitch.outbound_gateway "
+                          "(the gateway's name) is empty")
+    if fs.gateway_register and not (fs.gateway_username and fs.gateway_password):
+        raise RenderError("freeswitch.gateway_register needs gateway_username and "
+                          "gateway_password")
+    # the carrier chose the password: any printable text the XML can carry as is
+    _text(fs.gateway_password, "freeswitch.gateway_password")
+    if len(fs.gateway_password) > 128 or " " in fs.gateway_password:
+        raise RenderError("freeswitch.gateway_password: at most 128 characters, no spaces")
+    return {"name": fs.outbound_gateway, "proxy": fs.gateway_proxy,
+            "username": fs.gateway_username, "password": fs.gateway_password,
+            "register": fs.gateway_register}
+
+
 def _agent(row) -> dict:
     ext = _check(EXTENSION_RE, row["extension"], "agent extension")
     name = _text(row.get("display_name") or ext, f"agent {ext} display name")
@@ -158,6 +177,7 @@ def _context(config, agents, dids, queues, connect_watchdog) -> dict:
     for net in fs.trunk_networks:
         _check(re.compile(r"^[0-9a-fA-F:.]+/[0-9]{1,3}$"), net, "freeswitch.trunk_networks entry")
     _check(TOKEN_RE, fs.fallback_queue, "freeswitch.fallback_queue")
+    gateway = _gateway(fs)
     dirs = {k: str(v) for k, v in config.dirs.items()}
     dirs.update({k: str(v) for k, v in switch_dirs(config).items()})
     for key, value in dirs.items():
@@ -182,6 +202,7 @@ def _context(config, agents, dids, queues, connect_watchdog) -> dict:
         "connect_watchdog": int(connect_watchdog),
         "linetest_pattern": "^" + re.escape(fs.linetest_number) + "$",
         "agents": extensions,
+        "gateway": gateway,
         "dids": [_did(d) for d in dids if d.get("enabled", True)],
         "queues": _queues(queues, fs.fallback_queue),
         "reserve_agents": config.acd.reserve_agents,

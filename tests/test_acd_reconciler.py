@@ -310,3 +310,30 @@ def test_a_status_button_pressed_just_before_the_write_wins(agent):
     assert Agent.get_by_id(agent.id).state == "Logged Out"
     last = AgentStateLog.select().order_by(AgentStateLog.id.desc()).first()
     assert (last.status, last.source) == ("Logged Out", "desk")
+
+
+def test_a_status_button_pressed_during_the_push_is_what_the_switch_keeps(agent):
+    """The press lands while the pass pushes the row's older status (after its re-read):
+    the press's own push may have gone first, so the pass pushes the row's new status
+    after its own; the switch's last word is the press."""
+    store = Store(agent._meta.database)
+    store.record(agent, "On Break", "", "hotline", reason="lunch")
+    pushed = "callcenter_config agent set status 1001@default 'On Break'"
+
+    class PressDuringPush(Api):
+        def __call__(self, command):
+            if command == pushed and not self.sent.count(command):
+                store.record(Agent.get_by_id(agent.id), "Available", "Waiting", "desk")
+            return super().__call__(command)
+
+    available = "callcenter_config agent set status 1001@default Available"
+    api = PressDuringPush(**{cc.AGENT_LIST: REPLIES[cc.AGENT_LIST],
+                             cc.TIER_LIST: REPLIES[cc.TIER_LIST],
+                             pushed: REPLIES[available]})   # the recording has one of them
+    heals = Reconciler(api, store, "127.0.0.1").run_once()
+    status = [c for c in api.sent if "set status" in c]
+    assert status == [pushed, available]
+    assert not any("status" in h.what for h in heals)
+    assert Agent.get_by_id(agent.id).state == "Available"
+    last = AgentStateLog.select().order_by(AgentStateLog.id.desc()).first()
+    assert (last.status, last.source) == ("Available", "desk")

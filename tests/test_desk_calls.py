@@ -222,7 +222,8 @@ def test_blind_transfer_to_an_agent(fake, control):
     assert control.transfer("1001", A, Target("agent", "1002")).state == "transferred"
     assert fake.sent() == [
         (f"uuid_transfer {C} m:^:set:hotline_desk_agent=none^set:hangup_after_bridge=true"
-        "^set:continue_on_fail=true^set:export_vars=${cc_export_vars}"
+        "^set:continue_on_fail=true^set:transfer_after_bridge=${hotline_after_agent}"
+        "^set:export_vars=${cc_export_vars}"
         f"^bridge:{{hotline_desk_caller={C},cc_member_session_uuid={C},call_timeout=30,"
         f"hotline_desk_agent=1002}}user/1002@{DOMAIN}"
         "^callcenter:default@default^hangup inline")]
@@ -233,7 +234,8 @@ def test_blind_transfer_to_a_queue_a_flow_and_a_number(fake, control):
     control.transfer("1001", A, Target("queue", "billing"))
     assert fake.sent() == [
         f"uuid_record {C} stop all", f"uuid_setvar {C} RECORD_APPEND true",
-        (f"uuid_transfer {C} m:^:set:hotline_queue=billing^callcenter:billing@default"
+        (f"uuid_transfer {C} m:^:set:hotline_queue=billing"
+        "^set:transfer_after_bridge=${hotline_after_agent}^callcenter:billing@default"
         "^hangup inline")]
     fake.api_log.clear()
     queue_call(fake)
@@ -243,6 +245,7 @@ def test_blind_transfer_to_a_queue_a_flow_and_a_number(fake, control):
     control.transfer("1001", A, parse_target("number", "010-1234 5678"))
     assert fake.sent()[-1].startswith(f"uuid_transfer {C} m:^:")
     assert "}sofia/gateway/trunk1/01012345678^callcenter:default@default" in fake.sent()[-1]
+    assert "transfer_after_bridge" not in fake.sent()[-1]   # no survey after an outside party
 
 
 def test_a_held_call_is_taken_off_hold_before_its_transfer(fake, control):
@@ -272,6 +275,7 @@ def test_attended_transfer_completed(fake, control):
         (f"uuid_setvar_multi {A} park_after_bridge=true;hotline_desk_state=consulting;"
         f"hotline_desk_caller={C};hotline_desk_other={other};hotline_desk_target=agent:1002"),
         (f"uuid_transfer {C} m:^:set:hangup_after_bridge=true"
+        "^set:transfer_after_bridge=${hotline_after_agent}"
         "^endless_playback:local_stream://moh^hangup inline"),
         (f"uuid_transfer {A} m:^:set:hangup_after_bridge=false^set:continue_on_fail=true"
         f"^bridge:{{origination_uuid={other},origination_caller_id_number=1001,"
@@ -342,9 +346,30 @@ def test_click_to_dial(fake, control):
         f"originate {{origination_uuid={leg.uuid},hotline_desk_caller={customer},"
         "origination_caller_id_number=13800138000,originate_timeout=30,"
         "hotline_desk_dialled=13800138000,call_timeout=30,hotline_desk_agent=1001}"
-        f"user/1001@{DOMAIN} &bridge({{origination_uuid={customer},call_timeout=30}}"
+        f"user/1001@{DOMAIN} &bridge({{origination_uuid={customer},"
+        "origination_caller_id_number=1001,call_timeout=30}"
         "sofia/gateway/trunk1/13800138000)")
     assert leg.caller == customer
+
+
+def test_click_to_dial_shows_the_customer_the_hotline_number(fake, esl):
+    control = CallControl(esl, DOMAIN, gateway="trunk1", caller_id="95598")
+    control.dial("1001", "13800138000")
+    wait_until(lambda: fake.background())
+    outside = fake.background()[0].split("&bridge(", 1)[1]
+    assert "origination_caller_id_number=95598," in outside
+    assert "13800138000," not in outside     # never the customer's own number
+
+
+def test_the_desk_caller_id_comes_from_the_config(tmp_path):
+    from esl_apps.config import Config
+    config = Config.model_validate({"freeswitch": {"outbound_gateway": "carrier",
+                                                   "gateway_username": "01088886666"}})
+    assert CallControl.from_config(None, config).caller_id == "01088886666"
+    config.freeswitch.outbound_caller_id = "95598"
+    assert CallControl.from_config(None, config).caller_id == "95598"
+    config.freeswitch.outbound_caller_id, config.freeswitch.gateway_username = "", "acct-7"
+    assert CallControl.from_config(None, config).caller_id == ""
 
 
 def test_click_to_dial_without_a_gateway_says_so(fake, esl):

@@ -178,7 +178,8 @@ def test_queue_outcomes_survey_callback_and_overflow(tmp_path, target):
     ctx = context_name("f", version(flows["f"]), "zh")
     join = f"q_start XML {ctx}"
     sets = [("set", "hotline_queue=repairs"), ("set", "hangup_after_bridge=false"),
-            ("set", "RECORD_BRIDGE_REQ=true"), ("set", "cc_exit_keys=1")]
+            ("set", "RECORD_BRIDGE_REQ=true"), ("set", f"hotline_after_agent=o_start:XML:{ctx}"),
+            ("set", "cc_exit_keys=1")]
     # a sticky queue (the waiting service pushes the flag) asks the sticky app first
     assert conditions(ext["n_start"])[1] == ("${hotline_sticky_repairs}", "^[1-9]")
     assert actions(ext["n_start"])[1:] == sets + [

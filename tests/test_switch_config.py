@@ -236,6 +236,41 @@ def test_cdr_posts_to_the_web_panel_with_basic_auth(tree, config):
     assert cdr["err-log-dir"].startswith(str(config.dirs["log_dir"]))
 
 
+def test_no_gateway_unless_a_carrier_is_configured(tree):
+    dest, _ = tree
+    assert parse(dest / "sip_profiles/trunks.xml").find("profile/gateways") is None
+
+
+def test_the_carrier_gateway_on_the_trunks_profile(config, tmp_path):
+    fs = config.freeswitch
+    fs.outbound_gateway, fs.gateway_proxy = "carrier", "192.0.2.10:5060"
+    fs.gateway_username, fs.gateway_password = "01088886666", "p&ss<w>'rd"
+    fs.gateway_register = True
+    render_switch(config, tmp_path / "conf", [], [], [])
+    [gateway] = parse(tmp_path / "conf/sip_profiles/trunks.xml").findall(
+        "profile/gateways/gateway")
+    assert gateway.get("name") == "carrier"
+    assert params(gateway, "param") == {
+        "proxy": "192.0.2.10:5060", "realm": "192.0.2.10:5060", "username": "01088886666",
+        "password": "p&ss<w>'rd", "register": "true", "caller-id-in-from": "true"}
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"outbound_gateway": ""}, "outbound_gateway"),
+    ({"gateway_register": True}, "gateway_register needs"),
+    ({"gateway_password": 'a"b'}, "gateway_password"),
+    ({"gateway_password": "a${b}"}, "gateway_password"),
+    ({"gateway_password": "two words"}, "gateway_password"),
+])
+def test_refuses_a_gateway_it_cannot_define(config, tmp_path, changes, message):
+    fs = config.freeswitch
+    fs.outbound_gateway, fs.gateway_proxy = "carrier", "192.0.2.10"
+    for key, value in changes.items():
+        setattr(fs, key, value)
+    with pytest.raises(RenderError, match=message):
+        render_switch(config, tmp_path / "conf", [], [], [])
+
+
 @pytest.mark.parametrize("section, key, value", [
     ("freeswitch", "esl_password", ""),
     ("freeswitch", "default_password", "1234"),

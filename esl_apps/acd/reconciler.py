@@ -159,8 +159,16 @@ class Reconciler:
                        "mod_callcenter's change is newer (made while Hotline was not listening)")
         else:
             self._run(cc.agent_status(ext, ours))
-            self.store.record(agent, ours, row.get("state", ""), "reconciler",
-                              reason=agent.break_reason if ours == "On Break" else "")
+            if self.store.record(agent, ours, row.get("state", ""), "reconciler",
+                                 reason=agent.break_reason if ours == "On Break" else "",
+                                 if_unchanged=True) is None:
+                # a button pressed while this push was under way: its own push may
+                # have reached the switch before this one, leaving the switch on the
+                # stale status; the row holds the press, so push that
+                fresh = self.store.agent(ext)
+                if fresh is not None:
+                    self._run(cc.agent_status(ext, fresh.state))
+                return log.info(changed, ext)
             self._heal(heals, f"agent {ext} status {theirs} -> {ours} in mod_callcenter",
                        "Hotline's change is newer")
 

@@ -37,6 +37,14 @@ esl_password = {esl_password}
 default_password = {default_password}
 # HTTP basic-auth password mod_xml_cdr uses to post call records to Hotline.
 cdr_password = {cdr_password}
+# The carrier, for transfers to outside numbers and the desk's click-to-dial
+# (uncomment and fill in; the customer sees outbound_caller_id):
+# outbound_gateway = "carrier"
+# gateway_proxy = "sip.carrier.example:5060"
+# gateway_username = "01088886666"
+# gateway_password = "from the carrier"
+# gateway_register = true
+# outbound_caller_id = "01088886666"
 
 [locale]
 default_region = "CN"

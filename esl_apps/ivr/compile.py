@@ -56,6 +56,7 @@ KEEP_OLD_SECONDS = 3600
 INLINE_DEPTH = 12
 INVALID_SILENCE = "silence_stream://250"
 INPUT_VAR = "hotline_input"
+AFTER_AGENT_VAR = "hotline_after_agent"
 BEEP = "tone_stream://%(500,0,800)"
 SAY = {"number": "NUMBER PRONOUNCED", "money": "CURRENCY PRONOUNCED",
        "digits": "NUMBER ITERATED", "date": "CURRENT_DATE PRONOUNCED"}
@@ -500,7 +501,11 @@ class FlowCompiler:
         ext.when(f"${{hotline_sticky_{node.queue}}}", "^[1-9]")
         sets = [("set", f"hotline_queue={node.queue}"),
                 ("set", "hangup_after_bridge=false"),   # the caller stays for a survey
-                ("set", "RECORD_BRIDGE_REQ=true")]      # record the agent call, not the survey
+                ("set", "RECORD_BRIDGE_REQ=true"),      # record the agent call, not the survey
+                # where the caller goes when the last agent leaves, however the desk moved
+                # the call (consult, transfer): webui/desk/call_control.py sets it as
+                # transfer_after_bridge; the dispatch sees cc_cause=answered
+                ("set", f"{AFTER_AGENT_VAR}=o_{name}:XML:{ctx}")]
         if node.callback_key:
             sets.append(("set", f"cc_exit_keys={node.callback_key}"))
         join = f"q_{name} XML {ctx}"

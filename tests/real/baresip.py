@@ -12,10 +12,11 @@ CONFIG = """module_path /usr/lib/baresip/modules
 sip_listen 127.0.0.1:{sip_port}
 net_interface 127.0.0.1
 audio_player aubridge,nil
-audio_source aubridge,nil
+audio_source {audio_source}
 audio_alert aubridge,nil
 module g711.so
 module aubridge.so
+module aufile.so
 module account.so
 module menu.so
 module ctrl_tcp.so
@@ -29,7 +30,10 @@ def baresip_binary() -> str | None:
 
 
 class AgentPhone:
-    def __init__(self, workdir: Path, extension: str, password: str, registrar_port: int):
+    def __init__(self, workdir: Path, extension: str, password: str, registrar_port: int,
+                 audio_file: Path | None = None):
+        """audio_file: a WAV (16-bit mono 8 kHz) the phone sends as its voice (aufile);
+        else it sends silence."""
         self.dir = workdir / f"baresip-{extension}"
         self.extension = extension
         self.password = password
@@ -40,12 +44,14 @@ class AgentPhone:
         self.buffer = b""
         self.events: list[dict] = []
         self._token = 0
+        self.audio_source = f"aufile,{audio_file}" if audio_file else "aubridge,nil"
 
     def start(self, timeout: float = 15.0):
         self.dir.mkdir(parents=True, exist_ok=True)
         rtp = 40000 + (self.ctrl_port % 500) * 20
         (self.dir / "config").write_text(CONFIG.format(
-            sip_port=free_port(), ctrl_port=self.ctrl_port, rtp_port=rtp, rtp_end=rtp + 19))
+            sip_port=free_port(), ctrl_port=self.ctrl_port, rtp_port=rtp, rtp_end=rtp + 19,
+            audio_source=self.audio_source))
         (self.dir / "accounts").write_text(
             f"<sip:{self.extension}@127.0.0.1:{self.registrar_port}>"
             f";auth_pass={self.password};answermode=auto;regint=300\n")

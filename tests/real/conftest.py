@@ -1,6 +1,8 @@
 """Fixtures of the real-FreeSWITCH tier (marker `freeswitch`)."""
 import pytest
 
+from tests.real import sipp
+from tests.real.baresip import baresip_binary
 from tests.real.harness import RealSwitch, freeswitch_binary
 
 
@@ -36,3 +38,12 @@ def real_switch(real_switch_factory):
                  "sip_password": "agent-1001-secret"}],
         dids=[{"number": "88001234", "flow": "main", "language": "zh_CN"}])
     return switch.start()
+
+
+@pytest.fixture
+def sip_phones():
+    """Skip where the SIP peers the test drives are missing: SIPp callers, baresip agents."""
+    if sipp.sipp_binary() is None:
+        pytest.skip("SIPp not installed (apt-get install sip-tester)")
+    if baresip_binary() is None:
+        pytest.skip("baresip not installed (apt-get install baresip)")

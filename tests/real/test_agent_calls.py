@@ -17,13 +17,13 @@ from db.connect import bind, open_database
 from db.models import Agent, CallRecord, Queue, Recording, RecordingFailure, SurveyResult, Tier
 from esl_apps.switch_render import switch_dirs
 from tests.real import sipp
-from tests.real.baresip import AgentPhone, baresip_binary
+from tests.real.baresip import AgentPhone
 from tests.real.harness import free_port
 from tests.real.hotline_proc import EventWatcher, HotlineProcess
 from tests.real.ivr_setup import (FLOWS_DIR, open_all_day_today, sample_flows_with_prompts,
                                   wait_for_open)
 
-pytestmark = pytest.mark.freeswitch
+pytestmark = [pytest.mark.freeswitch, pytest.mark.usefixtures("sip_phones")]
 
 HEATING_DID = "88001234"
 AGENT = {"extension": "1001", "display_name": "Agent One", "sip_password": "agent-1001-secret"}
@@ -33,14 +33,6 @@ EVENTS = ("CHANNEL_ANSWER CHANNEL_EXECUTE CHANNEL_BRIDGE CHANNEL_UNBRIDGE "
 WAV_HEADER = 44
 RATE = 8000
 TALK_BYTES = 4 * RATE * 2      # 4 s of 16-bit mono 8 kHz written to the recording
-
-
-@pytest.fixture(autouse=True)
-def _need_tools():
-    if sipp.sipp_binary() is None:
-        pytest.skip("SIPp not installed (apt-get install sip-tester)")
-    if baresip_binary() is None:
-        pytest.skip("baresip not installed (apt-get install baresip)")
 
 
 @pytest.fixture(scope="module")

@@ -4,13 +4,13 @@ answers; on that live call agent 1001 (signed in to the panel) holds and resumes
 (the switch fires CHANNEL_HOLD / CHANNEL_UNHOLD on the agent's leg), blind-
 transfers the caller to agent 1002 (whose baresip answers; 1001's leg ends), and
 agent 1002 hangs up through the control (the caller gets the BYE). Agent 1001 may
-not touch 1002's leg. Waits for events, never for a fixed time."""
-import http.cookiejar
+not touch 1002's leg. However the desk moved the call (blind transfer, consult then
+cancel or complete, 3-way), when the last agent hangs up the caller goes on to the
+flow's survey, and the recording goes on with the agent who took the call over (1002's
+phone sends a 1400 Hz tone: it is found after the transfer, not before).
+Waits for events, never for a fixed time."""
 import json
-import re
-import urllib.error
-import urllib.parse
-import urllib.request
+from pathlib import Path
 
 import pytest
 from werkzeug.security import generate_password_hash
@@ -18,7 +18,7 @@ from werkzeug.security import generate_password_hash
 from db.connect import bind, open_database
 from db.models import Agent, Queue, Tier, User
 from tests.real import sipp
-from tests.real.baresip import AgentPhone, baresip_binary
+from tests.real.baresip import AgentPhone
 from tests.real.harness import free_port
 from tests.real.hotline_proc import EventWatcher, HotlineProcess
 from tests.real.ivr_setup import (
@@ -27,23 +27,19 @@ from tests.real.ivr_setup import (
     sample_flows_with_prompts,
     wait_for_open,
 )
+from tests.real.panel import Panel
+from tests.real.tones import samples, tone_share, write_tone
 
-pytestmark = pytest.mark.freeswitch
+pytestmark = [pytest.mark.freeswitch, pytest.mark.usefixtures("sip_phones")]
 
 HEATING_DID = "88001234"
 AGENTS = [{"extension": "1001", "display_name": "Agent One", "sip_password": "agent-1001-secret"},
           {"extension": "1002", "display_name": "Agent Two", "sip_password": "agent-1002-secret"}]
 PASSWORD = "desk controls password"
+TONE_HZ = 1400        # what 1002's phone says
+WAV_HEADER, SECOND = 44, 8000 * 2
 EVENTS = ("CHANNEL_ANSWER CHANNEL_EXECUTE CHANNEL_BRIDGE CHANNEL_UNBRIDGE CHANNEL_HOLD "
           "CHANNEL_UNHOLD CHANNEL_HANGUP_COMPLETE")
-
-
-@pytest.fixture(autouse=True)
-def _need_tools():
-    if sipp.sipp_binary() is None:
-        pytest.skip("SIPp not installed (apt-get install sip-tester)")
-    if baresip_binary() is None:
-        pytest.skip("baresip not installed (apt-get install baresip)")
 
 
 @pytest.fixture
@@ -82,8 +78,10 @@ def hotline(switch):
 
 @pytest.fixture
 def phones(switch, hotline, tmp_path):
-    made = [AgentPhone(tmp_path, row["extension"], row["sip_password"],
-                       switch.agents_port).start() for row in AGENTS]
+    tone = write_tone(tmp_path / "tone.wav", TONE_HZ, 120)
+    made = [AgentPhone(tmp_path, row["extension"], row["sip_password"], switch.agents_port,
+                       audio_file=tone if row["extension"] == "1002" else None).start()
+            for row in AGENTS]
     cc_agent = "1001@default"
     domain = switch.fs.sip_ip
     for command in (f"callcenter_config agent add {cc_agent} callback",
@@ -95,48 +93,6 @@ def phones(switch, hotline, tmp_path):
     yield made
     for phone in made:
         phone.stop()
-
-
-class Panel:
-    """One signed-in browser session on the panel, without a browser."""
-
-    def __init__(self, port, username):
-        self.base = f"http://127.0.0.1:{port}"
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-        token = self.token(self.open("/login")[1])
-        status, _ = self.open("/login", {"username": username, "password": PASSWORD,
-                                         "csrf_token": token})
-        status, page = self.open("/desk")
-        assert status == 200 and 'id="desk"' in page, page[:500]
-        self.csrf = self.token(page)
-
-    @staticmethod
-    def token(html):
-        match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
-        assert match, "no CSRF token"
-        return match.group(1)
-
-    def open(self, path, form=None, accept="text/html"):
-        data = urllib.parse.urlencode(form).encode() if form is not None else None
-        request = urllib.request.Request(self.base + path, data=data,
-                                         headers={"Accept": accept, "Accept-Language": "en"})
-        try:
-            with self.opener.open(request, timeout=30) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode()
-
-    def control(self, action, leg, **form):
-        status, body = self.open("/desk/call", {"action": action, "leg": leg,
-                                                "csrf_token": self.csrf, **form},
-                                 accept="application/json")
-        return status, json.loads(body)
-
-    def leg_of(self, call_uuid):
-        status, body = self.open(f"/desk/call?call={call_uuid}", accept="application/json")
-        assert status == 200, body
-        return json.loads(body)["leg"]
 
 
 OK_TO_INVITE = sipp.OK_TO_BYE.replace("Content-Length: 0\n", "") + sipp.SDP
@@ -200,8 +156,8 @@ class LiveCall:
         self.leg_one = wait(lambda e: e.get("Event-Name") == "CHANNEL_ANSWER"
                             and e.get("variable_cc_agent") == "1001@default"
                             and e.get("variable_cc_side") == "agent", "1001's leg")["Unique-ID"]
-        self.desk_one = Panel(switch.web_port, "agent1")
-        self.desk_two = Panel(switch.web_port, "agent2")
+        self.desk_one = Panel(switch.web_port, "agent1", PASSWORD)
+        self.desk_two = Panel(switch.web_port, "agent2", PASSWORD)
 
     def wait(self, predicate, what):
         return self.watcher.wait(predicate, what=what)
@@ -220,6 +176,29 @@ class LiveCall:
 
     def exists(self, uuid) -> bool:
         return self.switch.api(f"uuid_exists {uuid}").strip() == "true"
+
+    def survey(self):
+        """The caller is asked for a rating (the flow's answered outcome); then the
+        switch hangs up on them (no waiting for the survey's timeouts)."""
+        self.wait(lambda e: e.get("Unique-ID") == self.call
+                  and e.get("Event-Name") == "CHANNEL_EXECUTE"
+                  and e.get("Application") == "play_and_get_digits"
+                  and "survey:ask" in e.get("variable_hotline_path", ""),
+                  "the caller asked for a rating")
+        assert self.switch.api(f"uuid_kill {self.call}").startswith("+OK")
+        self.caller_done()
+
+    def recording(self) -> Path:
+        reply = self.switch.api(f"uuid_getvar {self.call} cc_record_filename").strip()
+        assert reply.endswith(f"{self.call}.wav"), reply
+        return Path(reply)
+
+    def recorded(self, recording: Path, seconds: float, what: str) -> int:
+        """Wait until `seconds` more of the call are in the recording; its size before."""
+        start = recording.stat().st_size if recording.is_file() else WAV_HEADER
+        self.switch.wait_for(lambda: recording.is_file() and recording.stat().st_size
+                             >= start + seconds * SECOND, timeout=30, what=what)
+        return start
 
     def caller_done(self):
         self.wait(on(self.call, "CHANNEL_HANGUP_COMPLETE"), "the caller's hangup")
@@ -257,7 +236,12 @@ def test_hold_resume_blind_transfer_and_hang_up_through_the_desk(live):
     assert status == 200 and body["state"] == "talking", body
     live.wait(on(leg_one, "CHANNEL_UNHOLD"), "1001's leg taken off hold")
 
+    # 2 s with 1001 in the recording (whose phone is silent)
+    recording = live.recording()
+    live.recorded(recording, 2, "2 s with 1001 in the recording")
+
     # blind transfer to agent 1002: their phone answers, 1001's leg ends
+    before = recording.stat().st_size
     status, body = desk_one.control("transfer", leg_one, target="agent:1002")
     assert status == 200 and body["state"] == "transferred", body
     assert live.two.wait_event("CALL_ESTABLISHED", timeout=30) is not None, "1002 no answer"
@@ -266,6 +250,7 @@ def test_hold_resume_blind_transfer_and_hang_up_through_the_desk(live):
     live.wait(on(leg_one, "CHANNEL_HANGUP_COMPLETE"), "1001's leg gone")
     live.wait(bridged(call, leg_two), "caller bridged to 1002")
     assert desk_two.leg_of(call) == leg_two
+    live.recorded(recording, 3, "3 s with 1002 in the recording")
 
     # 1001 may not control 1002's call; 1002 hangs up through the desk
     status, body = desk_one.control("hangup", leg_two)
@@ -275,7 +260,15 @@ def test_hold_resume_blind_transfer_and_hang_up_through_the_desk(live):
     assert status == 200 and body["state"] == "ended", body
     hangup = live.wait(on(leg_two, "CHANNEL_HANGUP_COMPLETE"), "1002's leg gone")
     assert hangup["Hangup-Cause"] == "NORMAL_CLEARING"
-    live.caller_done()
+    live.survey()
+
+    # one recording of the whole call: 1001's part without the tone, 1002's with it
+    data, rate = samples(recording)
+    cut = (before - WAV_HEADER) // 2
+    with_one, with_two = data[:cut], data[cut + rate:]     # a second for the ringing
+    assert len(with_one) >= 2 * rate and len(with_two) >= 2 * rate
+    assert tone_share(with_one, rate, TONE_HZ) < 0.1, "1002's tone before the transfer"
+    assert tone_share(with_two, rate, TONE_HZ) > 0.5, "1002 is not in the recording"
 
 
 def test_attended_transfer_called_off_then_completed(live):
@@ -306,7 +299,22 @@ def test_attended_transfer_called_off_then_completed(live):
     assert desk_two.leg_of(call) == consulted
     status, body = desk_two.control("hangup", consulted)
     assert status == 200, body
-    live.caller_done()
+    live.survey()         # 1002 hung up: the caller rates the call
+
+
+def test_consult_called_off_then_the_agent_hangs_up_and_the_caller_rates(live):
+    call, leg_one, desk_one = live.call, live.leg_one, live.desk_one
+    status, body = desk_one.control("consult", leg_one, target="agent:1002")
+    assert status == 200 and body["state"] == "consulting", body
+    consulted = body["other"]
+    live.wait(bridged(leg_one, consulted), "1001 talking to 1002")
+    status, body = desk_one.control("cancel", leg_one)
+    assert status == 200 and body["state"] == "talking", body
+    live.wait(bridged(call, leg_one), "caller back with 1001")
+    status, body = desk_one.control("hangup", leg_one)
+    assert status == 200 and body["state"] == "ended", body
+    live.wait(on(leg_one, "CHANNEL_HANGUP_COMPLETE"), "1001's leg gone")
+    live.survey()
 
 
 def test_three_way_call_then_the_agent_hangs_up(live):
@@ -327,3 +335,4 @@ def test_three_way_call_then_the_agent_hangs_up(live):
     status, body = desk_one.control("hangup", leg_one)
     assert status == 200 and body["state"] == "ended", body
     live.wait(on(leg_one, "CHANNEL_HANGUP_COMPLETE"), "1001's leg gone")
+    live.survey()

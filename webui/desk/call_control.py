@@ -30,6 +30,10 @@ How each control works (A = the agent's leg, C = the caller's, T = a new leg):
                    inline bridge to T (then park)
     complete       uuid_bridge C T, then uuid_kill A
     cancel         uuid_bridge C A, then uuid_kill T
+
+Wherever the desk moves the caller (consult's hold, a transfer to an agent or a
+queue), it first sets transfer_after_bridge to the flow's way on after an agent
+(AFTER_AGENT): so when the last agent hangs up, the caller still gets the survey.
     3-way          originate T &three_way(A): T hears and is heard by both
     click-to-dial  originate the agent's user &bridge(the number through the
                    configured gateway); the agent's phone rings first
@@ -55,6 +59,11 @@ DIGITS_RE = re.compile(r"^[0-9]{3,20}$")
 # what a hold-music source may look like: local_stream://moh, tone_stream://..., a path
 MUSIC_RE = re.compile(r"^[A-Za-z0-9_./:%(),=-]{1,200}$")
 _SEPARATORS = re.compile(r"[\s\-().]")
+# the caller's way on when the agent it is bridged to hangs up: the queue node's
+# answered outcome (e.g. the survey), which the flow left in hotline_after_agent
+# (esl_apps/ivr/compile.py); transfer_after_bridge wins over hangup_after_bridge
+# and is used once; unset (a call that met no queue), the caller is hung up
+AFTER_AGENT = "set:transfer_after_bridge=${hotline_after_agent}"
 
 STATES = ("talking", "held", "consulting", "conference")
 TARGET_KINDS = ("agent", "queue", "flow", "number")
@@ -159,7 +168,8 @@ class CallControl:
 
     def __init__(self, esl, domain: str, *, cc_domain: str = "default", gateway: str = "",
                  region: str = "CN", hold_music: str = "local_stream://moh",
-                 fallback_queue: str = "default", ring_seconds: int = 30):
+                 fallback_queue: str = "default", ring_seconds: int = 30,
+                 caller_id: str = ""):
         self.esl = esl
         for value, what in ((domain, "SIP domain"), (cc_domain, "callcenter domain")):
             if not cc.DOMAIN_RE.match(value or ""):
@@ -176,13 +186,20 @@ class CallControl:
             raise ValueError(f"fallback queue {fallback_queue!r} is not a queue name")
         self.fallback_queue = fallback_queue
         self.ring_seconds = int(ring_seconds)
+        if caller_id and not re.match(r"^\+?[0-9]{1,20}$", caller_id):
+            raise ValueError(f"outbound caller ID {caller_id!r} is not a number")
+        self.caller_id = caller_id
 
     @classmethod
     def from_config(cls, esl, config) -> "CallControl":
         """What `hotline run` injects as HOTLINE_CALL_CONTROL."""
         fs = config.freeswitch
+        caller_id = fs.outbound_caller_id
+        if not caller_id and re.match(r"^\+?[0-9]{1,20}$", fs.gateway_username):
+            caller_id = fs.gateway_username
         return cls(esl, fs.sip_ip, gateway=fs.outbound_gateway,
-                   region=config.locale.default_region, fallback_queue=fs.fallback_queue)
+                   region=config.locale.default_region, fallback_queue=fs.fallback_queue,
+                   caller_id=caller_id)
 
     # -- talking to the switch ---------------------------------------------------
     def _api(self, command: str) -> str:
@@ -347,13 +364,16 @@ class CallControl:
         if target.kind == "flow":
             return f"uuid_transfer {caller} flow_{target.value} XML hotline_flows"
         if target.kind == "queue":
-            steps = [f"set:hotline_queue={target.value}",
+            steps = [f"set:hotline_queue={target.value}", AFTER_AGENT,
                      f"callcenter:{target.value}@{self.cc_domain}", "hangup"]
         else:
             dial = self.dial_string(target, {"hotline_desk_caller": caller,
                                              "cc_member_session_uuid": caller})
             steps = ["set:hotline_desk_agent=none", "set:hangup_after_bridge=true",
-                     "set:continue_on_fail=true",
+                     "set:continue_on_fail=true"]
+            if target.kind == "agent":
+                steps.append(AFTER_AGENT)
+            steps += [
                      "set:export_vars=${cc_export_vars}", f"bridge:{dial}",
                      f"callcenter:{self.fallback_queue}@{self.cc_domain}", "hangup"]
         return f"uuid_transfer {caller} {inline(steps)} inline"
@@ -398,8 +418,8 @@ class CallControl:
         self._setvars(leg.uuid, park_after_bridge="true", hotline_desk_state="consulting",
                       hotline_desk_caller=caller, hotline_desk_other=other,
                       hotline_desk_target=target.label)
-        hold = inline(["set:hangup_after_bridge=true", f"endless_playback:{self.hold_music}",
-                       "hangup"])
+        hold = inline(["set:hangup_after_bridge=true", AFTER_AGENT,
+                       f"endless_playback:{self.hold_music}", "hangup"])
         self._must(f"uuid_transfer {caller} {hold} inline")
         ring = inline(["set:hangup_after_bridge=false", "set:continue_on_fail=true",
                        f"bridge:{dial}", "park"])
@@ -477,7 +497,11 @@ class CallControl:
             raise CallError("no_gateway")
         digits = dial_digits(number, self.region)
         leg, customer = str(uuidlib.uuid4()), str(uuidlib.uuid4())
-        outside = self.dial_string(Target("number", digits), {"origination_uuid": customer})
+        # the customer sees the hotline's number (the agent leg carries theirs, for the
+        # agent's phone to show, and bridge would pass it on)
+        outside = self.dial_string(Target("number", digits), {
+            "origination_uuid": customer,
+            "origination_caller_id_number": self.caller_id or extension})
         agent = self.dial_string(Target("agent", extension), {
             "origination_uuid": leg, "hotline_desk_caller": customer,
             "origination_caller_id_number": digits, "originate_timeout": self.ring_seconds,
