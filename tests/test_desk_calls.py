@@ -42,6 +42,10 @@ class ChannelSwitch(FakeSwitch):
         super().__init__(password)
         self.channels: dict[str, dict] = {}
         self.api_log: list[str] = []
+        # uuid_bridge answers before the legs have moved: bridge_to shows the new
+        # partner only after this many more reads of it
+        self.bridge_after_reads = 0
+        self._moving: dict[str, list] = {}   # uuid -> [reads left, partner]
 
     def add(self, uuid, answered=True, **variables):
         self.channels[uuid] = {"Unique-ID": uuid,
@@ -56,7 +60,14 @@ class ChannelSwitch(FakeSwitch):
         verb, _, rest = command.partition(" ")
         if verb == "eval":
             target, _, expression = rest.partition(" ")
-            channel = self.channels.get(target.removeprefix("uuid:"), {})
+            uuid = target.removeprefix("uuid:")
+            channel = self.channels.get(uuid, {})
+            if "${variable_bridge_to}" in expression and uuid in self._moving:
+                move = self._moving[uuid]
+                move[0] -= 1
+                if move[0] < 0:
+                    channel["variable_bridge_to"] = move[1]
+                    del self._moving[uuid]
             return re.sub(r"\$\{([^}]+)\}", lambda m: channel.get(m.group(1), ""), expression)
         args = rest.split(" ")
         if verb == "uuid_hold":
@@ -75,7 +86,11 @@ class ChannelSwitch(FakeSwitch):
             elif verb == "uuid_kill":
                 del self.channels[args[0]]
             elif verb == "uuid_bridge":
-                return f"+OK {args[1]}\n" if args[1] in self.channels else "-ERR Invalid uuid\n"
+                if args[1] not in self.channels:
+                    return "-ERR Invalid uuid\n"
+                for one, two in ((args[0], args[1]), (args[1], args[0])):
+                    self._moving[one] = [self.bridge_after_reads, two]
+                return f"+OK {args[1]}\n"
             elif verb == "uuid_record":
                 return "+OK Success\n"
             return OK
@@ -308,6 +323,28 @@ def test_attended_transfer_called_off(fake, control):
     assert fake.sent() == [
         f"uuid_setvar_multi {A} park_after_bridge=false;hotline_desk_state=talking",
         f"uuid_bridge {C} {A}", f"uuid_kill {other} NORMAL_CLEARING"]
+
+
+@pytest.mark.parametrize("move", ["cancel", "complete"])
+def test_the_left_leg_is_hung_up_only_once_the_others_are_bridged(fake, control, move):
+    """uuid_bridge answers before the legs move; killing the leg left over meanwhile
+    can take the moving one down: the control waits until the switch shows the new
+    bridge (bridge_to) before the uuid_kill."""
+    queue_call(fake)
+    other = control.consult("1001", A, Target("agent", "1002")).other
+    # as the switch leaves them: 1001 talks to 1002, the caller holds
+    fake.add(other, dialed_user="1002", hotline_desk_agent="1002", bridge_to=A)
+    fake.channels[A]["variable_bridge_to"] = other
+    del fake.channels[C]["variable_bridge_to"]
+    fake.bridge_after_reads = 3
+    fake.api_log.clear()
+    getattr(control, move)("1001", A)
+    moving, left = (A, other) if move == "cancel" else (other, A)
+    log = fake.api_log
+    kill = log.index(f"uuid_kill {left} NORMAL_CLEARING")
+    reads = [i for i, c in enumerate(log) if c == f"eval uuid:{moving} ${{variable_bridge_to}}"]
+    assert len(reads) == 4 and reads[-1] < kill
+    assert log.index(f"uuid_bridge {C} {moving}") < reads[0]
 
 
 def test_three_way_call(fake, control):

@@ -230,7 +230,8 @@ class EventSocketServer:
     def _command(self, client, command: str) -> bool:
         verb, _, rest = command.partition(" ")
         if verb == "api":
-            body = self.api_reply(rest.strip())
+            # mod_event_socket answers an empty result (eval of an unset variable) so
+            body = self.api_reply(rest.strip()) or "-ERR no reply\n"
             client.send(encode_frame({"Content-Type": "api/response"}, body))
         elif verb == "bgapi":
             job = str(uuidlib.uuid4())

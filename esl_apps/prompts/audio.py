@@ -4,8 +4,10 @@
 Only PCM WAV is read, by pydub without ffmpeg; another format is refused with a
 line saying how to convert it."""
 import os
+import shutil
 import tempfile
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 from esl_apps.prompts import PromptError
@@ -44,20 +46,35 @@ def to_switch_format(segment: AudioSegment) -> AudioSegment:
             .set_frame_rate(RATE))
 
 
-def write_wav(segment: AudioSegment, output: Path) -> Path:
-    """Write `segment` to `output` in the switch's format; readers never see half a file."""
+@contextmanager
+def replacing(output: Path):
+    """A binary file to write that becomes `output` only once it is complete (a
+    temporary file beside it, then os.replace); on an error the old file stays."""
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{output.stem}.", suffix=".tmp", dir=output.parent)
     try:
         with os.fdopen(fd, "wb") as out:
-            to_switch_format(segment).export(out, format="wav")
+            yield out
         os.chmod(tmp, 0o644)
         os.replace(tmp, output)
     except BaseException:
         os.unlink(tmp)
         raise
-    return output
+
+
+def write_wav(segment: AudioSegment, output: Path) -> Path:
+    """Write `segment` to `output` in the switch's format; readers never see half a file."""
+    with replacing(output) as out:
+        to_switch_format(segment).export(out, format="wav")
+    return Path(output)
+
+
+def copy(source: Path, output: Path) -> Path:
+    """`source` copied byte for byte to `output`, atomically."""
+    with open(source, "rb") as data, replacing(output) as out:
+        shutil.copyfileobj(data, out)
+    return Path(output)
 
 
 def convert(source: Path, output: Path) -> Path:

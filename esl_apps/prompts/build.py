@@ -10,7 +10,12 @@ to date is skipped:
 - a converted sound file is up to date unless its source is newer;
 - fixed-name outputs (say files, built-ins, the fallback) are up to date when
   the key they were last built from, kept in prompts_dir/.build-keys.json,
-  matches; a file replaced by hand is therefore kept until its text changes.
+  matches; a file replaced by hand is therefore kept until its text changes;
+- a built-in prompt or the fallback an admin replaced with a recording
+  (paths.override_path, paths.fallback_override_path) is a copy of that
+  recording, never TTS, up to date while the recording is unchanged; once the
+  recording is removed, the next build speaks the text again. The build never
+  writes an override.
 
 A failed job is reported and the others run on.
 """
@@ -26,8 +31,9 @@ from pathlib import Path
 from esl_apps.ivr.verbs.base import iter_prompts
 from esl_apps.prompts import PromptError, audio, tts
 from esl_apps.prompts.builtin import BUILTINS, FALLBACK
-from esl_apps.prompts.paths import (LANGUAGES, builtin_path, fallback_path, file_path,
-                                    find_source, say_dir, tts_key, tts_path)
+from esl_apps.prompts.paths import (LANGUAGES, builtin_path, fallback_override_path,
+                                    fallback_path, file_path, find_source, override_path,
+                                    say_dir, tts_key, tts_path)
 from esl_apps.prompts.sayfiles import SAY_FILES
 
 log = logging.getLogger(__name__)
@@ -105,6 +111,41 @@ class MixJob:
         audio.write_wav(audio.concat(segments), self.output)
 
 
+def override_key(override: Path) -> str:
+    """The build key of a copy of `override`: it changes with the recording."""
+    return "override-" + hashlib.sha256(Path(override).read_bytes()).hexdigest()[:20]
+
+
+@dataclass
+class OverridableJob:
+    """A built-in prompt (or the fallback): a copy of the admin's recording at
+    `override` when there is one, else what `tts` speaks."""
+    ident: str  # "<language>/<name>", or "fallback"
+    tts: TextJob | MixJob
+    override: Path
+
+    @property
+    def label(self) -> str:
+        return self.tts.label
+
+    @property
+    def output(self) -> Path:
+        return self.tts.output
+
+    @property
+    def key(self) -> str:
+        return override_key(self.override) if self.override.is_file() else self.tts.key
+
+    def up_to_date(self, keys: dict) -> bool:
+        return self.output.is_file() and keys.get(self) == self.key
+
+    def run(self) -> None:
+        if self.override.is_file():
+            audio.copy(self.override, self.output)
+        else:
+            self.tts.run()
+
+
 @dataclass
 class BrokenJob:
     """A prompt that cannot be built at all (its sound file is missing)."""
@@ -148,16 +189,24 @@ class Keys:
         except (OSError, ValueError):
             self.data = {}
 
-    def _name(self, job) -> str:
-        return job.output.relative_to(self.prompts_dir).as_posix()
+        self.changed = {}
+
+    def _name(self, output: Path) -> str:
+        return Path(output).relative_to(self.prompts_dir).as_posix()
 
     def get(self, job):
-        return self.data.get(self._name(job))
+        return self.data.get(self._name(job.output))
 
     def set(self, job) -> None:
-        self.data[self._name(job)] = job.key
+        self.record(job.output, job.key)
+
+    def record(self, output: Path, key: str) -> None:
+        self.data[self._name(output)] = self.changed[self._name(output)] = key
 
     def save(self) -> None:
+        """Write the keys set since loading over the file's current ones (another
+        writer, such as the admin page replacing a built-in, keeps its own)."""
+        self.data = {**Keys(self.prompts_dir).data, **self.changed}
         self.data = {name: key for name, key in sorted(self.data.items())
                      if (self.prompts_dir / name).is_file()}
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -202,12 +251,23 @@ def system_jobs(prompts_dir: Path) -> list:
             jobs.append(TextJob(f"say {language} {name}", language, text,
                                 say_dir(prompts_dir, language) / f"{name}.wav", fixed_name=True,
                                 trim=True))
+    return jobs + builtin_jobs(prompts_dir)
+
+
+def builtin_jobs(prompts_dir: Path) -> list[OverridableJob]:
+    """Each built-in prompt in each language, then the fallback."""
+    prompts_dir = Path(prompts_dir)
+    jobs = []
     for name, texts in BUILTINS.items():
         for language in LANGUAGES:
-            jobs.append(TextJob(f"builtin {language} {name}", language, texts[language],
-                                builtin_path(prompts_dir, language, name), fixed_name=True))
+            spoken = TextJob(f"builtin {language} {name}", language, texts[language],
+                             builtin_path(prompts_dir, language, name), fixed_name=True)
+            jobs.append(OverridableJob(f"{language}/{name}", spoken,
+                                       override_path(prompts_dir, language, name)))
     output = fallback_path(prompts_dir)
-    jobs.append(MixJob(f"fallback {output.stem}", FALLBACK, prompts_dir, output))
+    jobs.append(OverridableJob("fallback", MixJob(f"fallback {output.stem}", FALLBACK,
+                                                  prompts_dir, output),
+                               fallback_override_path(prompts_dir)))
     return jobs
 
 

@@ -1,4 +1,7 @@
-"""Hotline's own prompts, each in zh and en: paths.builtin_path(prompts_dir, language, name)."""
+"""Hotline's own prompts, each in zh and en: paths.builtin_path(prompts_dir, language, name).
+
+An admin may replace any of them, and the fallback, with a recording
+(esl_apps.prompts.override)."""
 
 BUILTINS = {
     # the record_notice verb's default prompt

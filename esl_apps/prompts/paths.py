@@ -5,6 +5,11 @@
     say/<language>/<file>.wav       what mod_say_zh / mod_say_en play (the say sound_prefix)
     builtin/<language>/<name>.wav   Hotline's own prompts (the recording notice)
     fallback/please_call_later.wav  the dialplan's fail-open prompt
+    override/<language>/<name>.wav  an admin's recording in place of a built-in prompt
+    override/fallback.wav           an admin's recording in place of the fail-open prompt
+
+The build copies an override over its built file (builtin_path / fallback_path)
+instead of speaking the text; it never writes an override.
 """
 import hashlib
 from pathlib import Path
@@ -14,6 +19,7 @@ from esl_apps.ivr.graph import find_prompt
 LANGUAGES = ("zh", "en")
 VOICES = {"zh": "cmn", "en": "en"}  # espeak-ng voices
 FALLBACK = Path("fallback") / "please_call_later.wav"
+OVERRIDE = "override"
 
 
 def tts_key(language: str, text: str) -> str:
@@ -84,3 +90,13 @@ def builtin_path(prompts_dir, language: str, name: str) -> Path:
 def fallback_path(prompts_dir) -> Path:
     """The dialplan's "please call later" prompt (switch_render's fallback_prompt)."""
     return Path(prompts_dir) / FALLBACK
+
+
+def override_path(prompts_dir, language: str, name: str) -> Path:
+    """An admin's recording that replaces the built-in prompt `name` in `language`."""
+    return Path(prompts_dir) / OVERRIDE / language / f"{name}.wav"
+
+
+def fallback_override_path(prompts_dir) -> Path:
+    """An admin's recording that replaces the fail-open prompt (both languages in one)."""
+    return Path(prompts_dir) / OVERRIDE / "fallback.wav"

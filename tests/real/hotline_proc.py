@@ -97,9 +97,14 @@ class EventWatcher:
         except (EOFError, OSError):
             return
 
-    def wait(self, predicate, timeout=30.0, what="event") -> dict:
+    def mark(self) -> int:
+        """Where the events seen so far end: wait(..., since=mark) skips them (all
+        the events still queued come after it)."""
+        return len(self.seen)
+
+    def wait(self, predicate, timeout=30.0, what="event", since=0) -> dict:
         deadline = time.monotonic() + timeout
-        for event in self.seen:
+        for event in self.seen[since:]:
             if predicate(event):
                 return event
         while True:

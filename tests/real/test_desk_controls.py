@@ -159,8 +159,8 @@ class LiveCall:
         self.desk_one = Panel(switch.web_port, "agent1", PASSWORD)
         self.desk_two = Panel(switch.web_port, "agent2", PASSWORD)
 
-    def wait(self, predicate, what):
-        return self.watcher.wait(predicate, what=what)
+    def wait(self, predicate, what, since=0):
+        return self.watcher.wait(predicate, what=what, since=since)
 
     def leg_of_1002(self, what="1002's leg answered") -> str:
         return self.wait(lambda e: e.get("Event-Name") == "CHANNEL_ANSWER"
@@ -281,10 +281,11 @@ def test_attended_transfer_called_off_then_completed(live):
     live.wait(bridged(leg_one, consulted), "1001 talking to 1002")
     assert live.exists(call)
     # back to the caller: 1002's leg ends, caller and 1001 talk again
+    mark = live.watcher.mark()
     status, body = desk_one.control("cancel", leg_one)
     assert status == 200 and body["state"] == "talking", body
     live.wait(on(consulted, "CHANNEL_HANGUP_COMPLETE"), "the consulted leg gone")
-    live.wait(bridged(call, leg_one), "caller back with 1001")
+    live.wait(bridged(call, leg_one), "caller back with 1001", since=mark)
     live.forget(consulted)
 
     # again, and this time complete: the caller talks to 1002, 1001 leaves
@@ -308,9 +309,10 @@ def test_consult_called_off_then_the_agent_hangs_up_and_the_caller_rates(live):
     assert status == 200 and body["state"] == "consulting", body
     consulted = body["other"]
     live.wait(bridged(leg_one, consulted), "1001 talking to 1002")
+    mark = live.watcher.mark()
     status, body = desk_one.control("cancel", leg_one)
     assert status == 200 and body["state"] == "talking", body
-    live.wait(bridged(call, leg_one), "caller back with 1001")
+    live.wait(bridged(call, leg_one), "caller back with 1001", since=mark)
     status, body = desk_one.control("hangup", leg_one)
     assert status == 200 and body["state"] == "ended", body
     live.wait(on(leg_one, "CHANNEL_HANGUP_COMPLETE"), "1001's leg gone")

@@ -22,14 +22,13 @@ from tests.real.test_agent_calls import (  # noqa: F401 - fixtures used by name
     EVENTS,
     HEATING_DID,
     AgentCall,
-    _need_tools,
     agent,
     database,
     prompts,
     switch,
 )
 
-pytestmark = [pytest.mark.freeswitch, pytest.mark.browser]
+pytestmark = [pytest.mark.freeswitch, pytest.mark.browser, pytest.mark.usefixtures("sip_phones")]
 
 USER = "agent.one"
 PASSWORD = "desk-pop-password-1001"

@@ -12,7 +12,6 @@ from webui.admin import bp
 from webui.admin.prompt_files import (
     BLOCKED,
     ROLES,
-    UploadError,
     clean_text,
     prompts_dir,
     save_blocked,
@@ -20,7 +19,7 @@ from webui.admin.prompt_files import (
 from webui.admin.prompt_forms import (
     RemoveBlockedForm,
 )
-from webui.admin.prompt_views import bound_form, render_page
+from webui.admin.prompt_views import bound_form, render_page, upload_refused
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +39,11 @@ def upload_blocked():
     if not form.validate_on_submit():
         return render_page(blocked_upload=form, status=400)
     data = form.file.data.read()
-    try:
-        save_blocked(prompts_dir(), data=data)
-    except UploadError as exc:
-        form.file.errors.append(_("%(error)s The prompt was not changed.", error=str(exc)))
-        return render_page(blocked_upload=form, status=400)
-    except (PromptError, OSError) as exc:
-        log.error("blocked-caller message: %s", exc)
-        form.file.errors.append(_("The prompt could not be saved: %(error)s", error=str(exc)))
-        return render_page(blocked_upload=form, status=500)
+    refused = upload_refused("blocked_upload", form,
+                             lambda: save_blocked(prompts_dir(), data=data),
+                             "blocked-caller message")
+    if refused:
+        return refused
     return _blocked_saved("prompt.blocked.upload", {
         "filename": (form.file.data.filename or "")[:255], "bytes": len(data)})
 

@@ -15,7 +15,8 @@ from pathlib import Path
 from flask_babel import gettext as _
 
 from esl_apps.prompts import audio, tts
-from esl_apps.prompts.paths import file_path
+from esl_apps.prompts.builtin import BUILTINS
+from esl_apps.prompts.paths import FALLBACK, file_path
 from webui.admin.flows import config
 
 log = logging.getLogger(__name__)
@@ -23,8 +24,13 @@ log = logging.getLogger(__name__)
 ROLES = ("admin", "designer")
 CUSTOM = "custom"
 NAME_RE = r"^[a-z0-9][a-z0-9_-]{0,47}$"
-PLAYABLE = re.compile(r"^(?:(?:custom|builtin)/(?:zh|en)/[a-z0-9][a-z0-9_-]{0,47}\.wav"
-                      r"|blacklist/blocked\.wav)$")
+# the files the page plays: the panel's prompts, the built-in prompts by their exact
+# names, the fallback and the blocked-caller message (never tts/, files/ or override/)
+PLAYABLE = re.compile(r"^(?:custom/(?:zh|en)/[a-z0-9][a-z0-9_-]{0,47}\.wav"
+                      r"|builtin/(?:zh|en)/(?:"
+                      + "|".join(re.escape(name) for name in BUILTINS) + r")\.wav"
+                      r"|" + re.escape(FALLBACK.as_posix())
+                      + r"|blacklist/blocked\.wav)\Z")
 # the message blocked callers hear (esl_apps.blacklist.service pushes its path)
 BLOCKED = Path("blacklist") / "blocked.wav"
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}

@@ -7,6 +7,7 @@ from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, Length, Regexp
 
+from esl_apps.prompts.override import IDENTS
 from esl_apps.prompts.paths import LANGUAGES
 from webui.admin.prompt_files import LANGUAGE_NAMES, MAX_TEXT, NAME_RE
 
@@ -49,7 +50,16 @@ class RemoveBlockedForm(FlaskForm):
     confirm = HiddenField(validators=[InputRequired(), AnyOf(["remove"])])
 
 
+class BuiltinUploadForm(FlaskForm):
+    """A recording in place of a built-in prompt (or the fallback)."""
+    prompt = HiddenField(validators=[InputRequired(), AnyOf(IDENTS)])
+    file = FileField(_l("Sound file (WAV, MP3 or OGG)"), validators=[FileRequired()])
+
+
+class BuiltinTtsForm(FlaskForm):
+    """A built-in prompt back to its TTS text (its recording removed)."""
+    prompt = HiddenField(validators=[InputRequired(), AnyOf(IDENTS)])
+
+
 class BuildForm(FlaskForm):
     scope = HiddenField(validators=[InputRequired(), AnyOf(["all"])])
-
-

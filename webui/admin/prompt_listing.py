@@ -5,10 +5,12 @@ import time
 from pathlib import Path
 
 from esl_apps.ivr.verbs.base import iter_prompts
-from esl_apps.prompts.builtin import BUILTINS
-from esl_apps.prompts.paths import LANGUAGES, builtin_path
+from esl_apps.prompts.build import builtin_jobs
+from esl_apps.prompts.builtin import BUILTINS, FALLBACK
+from esl_apps.prompts.paths import LANGUAGES
 from webui.admin.prompt_files import (
     CUSTOM,
+    LANGUAGE_NAMES,
     NAME_RE,
     PLAYABLE,
     flow_reference,
@@ -55,16 +57,24 @@ def custom_prompts(root: Path, flows=None) -> dict[str, list[dict]]:
     return listing
 
 
-def builtin_prompts(root: Path) -> dict[str, list[dict]]:
-    listing = {}
-    for language in LANGUAGES:
-        rows = []
-        for name, texts in BUILTINS.items():
-            path = builtin_path(root, language, name)
-            rows.append({"name": name, "text": texts[language],
-                         "file": path.relative_to(root).as_posix() if path.is_file() else None})
-        listing[language] = rows
-    return listing
+def builtin_prompts(root: Path) -> list[dict]:
+    """Each built-in prompt in each language, then the fallback: what it says, whether
+    an admin's recording replaces the TTS, and its built file (None until built)."""
+    rows = []
+    for job in builtin_jobs(root):
+        if job.ident == "fallback":
+            name, languages = "fallback", [language for language, _text in FALLBACK]
+            text = " / ".join(text for _language, text in FALLBACK)
+        else:
+            language, name = job.ident.split("/")
+            languages, text = [language], BUILTINS[name][language]
+        built = job.output.is_file()
+        rows.append({"ident": job.ident, "name": name, "text": text,
+                     "language": " + ".join(LANGUAGE_NAMES[code] for code in languages),
+                     "recorded": job.override.is_file(),
+                     "file": job.output.relative_to(root).as_posix() if built else None,
+                     "seconds": sound_seconds(job.output) if built else None})
+    return rows
 
 
 def playable(root: Path, filename: str) -> Path | None:

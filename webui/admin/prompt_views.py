@@ -26,6 +26,8 @@ from webui.admin.prompt_forms import (
     BlockedTextForm,
     BlockedUploadForm,
     BuildForm,
+    BuiltinTtsForm,
+    BuiltinUploadForm,
     RemoveBlockedForm,
     TextForm,
     UploadForm,
@@ -37,7 +39,8 @@ log = logging.getLogger(__name__)
 
 FORMS = {"upload": (UploadForm, "upload"), "text_form": (TextForm, "tts"),
          "blocked_upload": (BlockedUploadForm, "blocked"),
-         "blocked_text": (BlockedTextForm, "blocked-tts")}
+         "blocked_text": (BlockedTextForm, "blocked-tts"),
+         "builtin_upload": (BuiltinUploadForm, ""), "builtin_tts": (BuiltinTtsForm, "")}
 
 
 def bound_form(key):
@@ -59,6 +62,22 @@ def render_page(status=200, **forms):
     return response, status
 
 
+def upload_refused(key, form, save, what):
+    """Run `save()` for the upload `form` (bound as FORMS[key]); when the upload is
+    not usable audio or cannot be written, the page with the error on the form's
+    file (the old prompt kept), else None."""
+    try:
+        save()
+        return None
+    except UploadError as exc:
+        error, status = _("%(error)s The prompt was not changed.", error=str(exc)), 400
+    except (PromptError, OSError) as exc:
+        log.error("%s: %s", what, exc)
+        error, status = _("The prompt could not be saved: %(error)s", error=str(exc)), 500
+    form.file.errors.append(error)
+    return render_page(status=status, **{key: form})
+
+
 @bp.get("/prompts")
 @role_required(*ROLES)
 def prompts():
@@ -75,15 +94,10 @@ def upload_prompt():
     data = form.file.data.read()
     root = prompts_dir()
     existed = custom_path(root, language, name).is_file()
-    try:
-        save_upload(root, language, name, data)
-    except UploadError as exc:
-        form.file.errors.append(_("%(error)s The prompt was not changed.", error=str(exc)))
-        return render_page(upload=form, status=400)
-    except (PromptError, OSError) as exc:
-        log.error("prompt %s/%s: %s", language, name, exc)
-        form.file.errors.append(_("The prompt could not be saved: %(error)s", error=str(exc)))
-        return render_page(upload=form, status=500)
+    refused = upload_refused("upload", form, lambda: save_upload(root, language, name, data),
+                             f"prompt {language}/{name}")
+    if refused:
+        return refused
     audit.record("prompt.upload", object_type="prompt", object_id=flow_reference(language, name),
                  detail={"language": language, "name": name, "replaced": existed,
                          "filename": (form.file.data.filename or "")[:255],

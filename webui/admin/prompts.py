@@ -15,6 +15,11 @@ The text is kept beside the sound as <name>.txt. Every file is written to a
 temporary file first and moved over the old one only when it is complete, so a
 bad upload keeps the old prompt.
 
+Hotline's built-in prompts and the dialplan's fallback can be replaced by an
+uploaded recording (webui.admin.prompt_builtin, esl_apps.prompts.override): it is
+kept in <prompts_dir>/override/ and copied over the played file at once; the
+build keeps copying it, and "back to TTS" removes it and speaks the text again.
+
 "Build all prompts" runs `hotline prompts build` in the background (the flows'
 prompts, the say files, the built-in prompts, hold music), after re-speaking any
 panel prompt whose text is newer than its sound; the page polls its progress.
@@ -208,4 +213,4 @@ def prompt_build_status(job_id):
 
 
 # the page's other views register on `bp` too (imported last: they import running_job)
-from webui.admin import prompt_blocked, prompt_views  # noqa: F401
+from webui.admin import prompt_blocked, prompt_builtin, prompt_views  # noqa: F401

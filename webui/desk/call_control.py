@@ -40,6 +40,7 @@ queue), it first sets transfer_after_bridge to the flow's way on after an agent
 """
 import logging
 import re
+import time
 import uuid as uuidlib
 from dataclasses import dataclass
 
@@ -59,6 +60,9 @@ DIGITS_RE = re.compile(r"^[0-9]{3,20}$")
 # what a hold-music source may look like: local_stream://moh, tone_stream://..., a path
 MUSIC_RE = re.compile(r"^[A-Za-z0-9_./:%(),=-]{1,200}$")
 _SEPARATORS = re.compile(r"[\s\-().]")
+# how long a move waits for the switch to bridge the legs it asked for before it
+# hangs up the leg that is left over (polling every SETTLE_STEP seconds)
+SETTLE_SECONDS, SETTLE_STEP = 3.0, 0.02
 # the caller's way on when the agent it is bridged to hangs up: the queue node's
 # answered outcome (e.g. the survey), which the flow left in hotline_after_agent
 # (esl_apps/ivr/compile.py); transfer_after_bridge wins over hangup_after_bridge
@@ -441,6 +445,7 @@ class CallControl:
             raise CallError("not_answered")
         self._setvars(leg.other, hotline_desk_caller=caller, cc_member_session_uuid=caller)
         self._must(f"uuid_bridge {caller} {leg.other}")
+        self._settle(leg.other, caller)
         self._quiet(f"uuid_kill {leg.uuid} NORMAL_CLEARING")
         log.info("desk: agent %s completed the transfer of %s to %s", extension, caller,
                  leg.target)
@@ -455,10 +460,27 @@ class CallControl:
         self._setvars(leg.uuid, park_after_bridge="false", hotline_desk_state="talking")
         self._must(f"uuid_bridge {caller} {leg.uuid}")
         if leg.other:
+            self._settle(leg.uuid, caller)
             self._quiet(f"uuid_kill {leg.other} NORMAL_CLEARING")
         log.info("desk: agent %s back to caller %s", extension, caller)
         leg.state, leg.other, leg.target = "talking", "", ""
         return leg
+
+    def _settle(self, leg: str, partner: str) -> bool:
+        """Wait until `leg` is bridged to `partner`. uuid_bridge answers before the
+        legs have moved; hanging up the leg they leave while they move can take the
+        moving leg down with it (seen on 1.11.1: the agent's leg and then the caller
+        hung up when the consulted leg was killed at once)."""
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while True:
+            reply = self._api(f"eval uuid:{leg} ${{variable_bridge_to}}").strip().lower()
+            if reply == partner:
+                return True
+            if time.monotonic() > deadline:
+                log.warning("desk call control: leg %s not bridged to %s after %.0f s (%r)",
+                            leg, partner, SETTLE_SECONDS, reply[:80])
+                return False
+            time.sleep(SETTLE_STEP)
 
     def conference(self, extension: str, leg_uuid: str, target: Target) -> Leg:
         """3-way: the third party is called and joins the agent's call (three_way:

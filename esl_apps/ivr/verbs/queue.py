@@ -30,6 +30,12 @@ class Queue(Verb):
         return self
 
     def run(self, step):
+        # where the caller goes when the desk moves the call away from this app (a
+        # consult, a transfer) and the last agent hangs up: this node's outcome
+        # dispatch in the flow's compiled context, as in native mode
+        from esl_apps.ivr.compile import AFTER_AGENT_VAR, context_name, version
+        context = context_name(step.flow.name, version(step.flow), step.language)
+        step.call.set_var(AFTER_AGENT_VAR, f"o_{step.node_name}:XML:{context}")
         result = step.call.queue(self.queue, self.callback_key)
         if result == "answered" and "answered" not in self.next:
             step.call.hangup("NORMAL_CLEARING")
