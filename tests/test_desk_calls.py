@@ -249,9 +249,7 @@ def test_blind_transfer_to_a_queue_a_flow_and_a_number(fake, control):
     control.transfer("1001", A, Target("queue", "billing"))
     assert fake.sent() == [
         f"uuid_record {C} stop all", f"uuid_setvar {C} RECORD_APPEND true",
-        (f"uuid_transfer {C} m:^:set:hotline_queue=billing"
-        "^set:transfer_after_bridge=${hotline_after_agent}^callcenter:billing@default"
-        "^hangup inline")]
+        f"uuid_transfer {C} desk_queue_billing XML fallback"]
     fake.api_log.clear()
     queue_call(fake)
     control.transfer("1001", A, Target("flow", "heating_main"))
@@ -500,7 +498,7 @@ def test_the_route_refuses_bad_and_unknown_targets(desk, fake):
     assert fake.sent() == []
     response = post(desk, {"action": "transfer", "leg": A, "target": "queue:billing"})
     assert response.status_code == 200 and response.json["state"] == "transferred"
-    assert fake.sent()[-1].startswith(f"uuid_transfer {C} m:^:set:hotline_queue=billing^")
+    assert fake.sent()[-1] == f"uuid_transfer {C} desk_queue_billing XML fallback"
 
 
 def test_click_to_dial_route_without_a_gateway(db, esl):

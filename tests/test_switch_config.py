@@ -192,6 +192,63 @@ def test_fallback_route_queues_then_says_call_later(tree, config):
     assert prompt.parent.is_dir()
 
 
+def _pcre(expression: str, value: str):
+    """A dialplan condition's match; its expressions here are Python-compatible."""
+    return re.search(expression, value)
+
+
+def test_a_desk_transfer_to_a_queue_comes_back_to_the_flows_queue_node(config, tmp_path):
+    """The desk's blind transfer to a queue (webui/desk/call_control.py) lands in the
+    fallback context's desk_queue_<queue>; given back by that queue, the caller goes
+    to the o_<node> dispatch named by hotline_after_agent, which each compiled queue
+    node sets: every value it can take must match and name an existing extension."""
+    from esl_apps.ivr.loader import load_flows
+    from webui.desk.call_control import CallControl, Target
+    flows, errors = load_flows(data_dir("ivr_flows"))
+    assert not errors
+    dest = tmp_path / "conf"
+    render_switch(config, dest, [AGENT], [DID], [QUEUE], flows=flows)
+    into, back = parse(dest / "dialplan/fallback/40_desk_queue.xml").findall("extension")
+
+    command = CallControl(None, "127.0.0.1").transfer_command(
+        "22222222-2222-4222-8222-222222222222", Target("queue", "repairs"))
+    destination, dialplan, context = command.split()[2:]
+    assert (dialplan, context) == ("XML", "fallback")
+    condition = into.find("condition")
+    match = _pcre(condition.get("expression"), destination)
+    assert match and match.group(1) == "repairs"
+    actions = [(a.get("application"), a.get("data")) for a in condition]
+    assert ("callcenter", "$1@default") in actions
+    assert ("set", "transfer_after_bridge=${hotline_after_agent}") in actions
+    assert actions.index(("unset", "cc_cause")) < actions.index(("callcenter", "$1@default"))
+    assert actions[-1] == ("transfer", "hotline_desk_queue_done XML fallback")
+
+    first, dispatch = back.findall("condition")
+    assert _pcre(first.get("expression"), "hotline_desk_queue_done")
+    assert [(a.tag, a.get("data")) for a in dispatch] == [
+        ("action", "$1 XML $2"), ("anti-action", "hotline_fallback_done XML fallback")]
+    contexts = {}
+    for path in (dest / "dialplan/flows").glob("*.xml"):
+        for ctx in parse(path).iter("context"):
+            contexts.setdefault(ctx.get("name"), set()).update(
+                c.get("expression") for c in ctx.iter("condition")
+                if c.get("field") == "destination_number")
+    seen = 0
+    for path in (dest / "dialplan/flows").glob("*.xml"):
+        for action in parse(path).iter("action"):
+            for app, data in unmerge([(action.get("application"), action.get("data"))]):
+                if app != "set" or not data.startswith("hotline_after_agent="):
+                    continue
+                match = _pcre(dispatch.get("expression"), data.partition("=")[2])
+                assert match, data
+                extension, ctx = match.groups()
+                assert f"^{extension}$" in contexts[ctx], data
+                seen += 1
+    assert seen >= len([f for f in flows.values()
+                        if any(n.verb == "queue" for n in f.nodes.values())])
+    assert not _pcre(dispatch.get("expression"), "")   # met no flow queue: call later
+
+
 def test_linetest_number_in_both_contexts(tree):
     dest, _ = tree
     for context in ("public", "internal"):

@@ -37,6 +37,7 @@ AGENTS = [{"extension": "1001", "display_name": "Agent One", "sip_password": "ag
           {"extension": "1002", "display_name": "Agent Two", "sip_password": "agent-1002-secret"}]
 PASSWORD = "desk controls password"
 TONE_HZ = 1400        # what 1002's phone says
+EMPTY_QUEUE = "empty"  # no agent; gives its callers back after 2 s
 WAV_HEADER, SECOND = 44, 8000 * 2
 EVENTS = ("CHANNEL_ANSWER CHANNEL_EXECUTE CHANNEL_BRIDGE CHANNEL_UNBRIDGE CHANNEL_HOLD "
           "CHANNEL_UNHOLD CHANNEL_HANGUP_COMPLETE")
@@ -51,7 +52,8 @@ def switch(real_switch_factory, tmp_path):
         flows=flows, agents=AGENTS,
         dids=[{"number": HEATING_DID, "flow": "heating_main", "language": "zh_CN"}],
         paths={"prompts_dir": str(prompts_dir)}, ivr={"flows_dir": str(FLOWS_DIR)},
-        queues=[{"name": "default", "max_wait_time_with_no_agent": 30}]).start()
+        queues=[{"name": "default", "max_wait_time_with_no_agent": 30},
+                {"name": EMPTY_QUEUE, "max_wait_time": 2}]).start()
 
 
 @pytest.fixture
@@ -61,6 +63,7 @@ def hotline(switch):
     open_all_day_today(switch)
     with db.connection_context():
         queue, _ = Queue.get_or_create(name="default")
+        Queue.create(name=EMPTY_QUEUE, max_wait_time=2)    # no agents: gives callers back
         for number, row in enumerate(AGENTS, 1):
             user = User.create(username=f"agent{number}", role="agent",
                                password_hash=generate_password_hash(PASSWORD),
@@ -269,6 +272,29 @@ def test_hold_resume_blind_transfer_and_hang_up_through_the_desk(live):
     assert len(with_one) >= 2 * rate and len(with_two) >= 2 * rate
     assert tone_share(with_one, rate, TONE_HZ) < 0.1, "1002's tone before the transfer"
     assert tone_share(with_two, rate, TONE_HZ) > 0.5, "1002 is not in the recording"
+
+
+def test_blind_transfer_to_a_queue_that_gives_the_caller_back(live):
+    """1001 sends the caller to a queue with no agent: 1001's leg ends, the caller
+    waits there, and when that queue gives them back they go on as the flow's own
+    queue node says for a timeout (to_agent's busy notice, then voicemail), not
+    hung up."""
+    call, leg_one, desk_one = live.call, live.leg_one, live.desk_one
+    mark = live.watcher.mark()
+    status, body = desk_one.control("transfer", leg_one, target=f"queue:{EMPTY_QUEUE}")
+    assert status == 200 and body["state"] == "transferred", body
+    live.wait(on(leg_one, "CHANNEL_HANGUP_COMPLETE"), "1001's leg gone", since=mark)
+    live.wait(lambda e: on(call, "CHANNEL_EXECUTE", "callcenter")(e)
+              and e.get("Application-Data") == f"{EMPTY_QUEUE}@default",
+              "the caller in the empty queue", since=mark)
+    busy = live.wait(lambda e: on(call, "CHANNEL_EXECUTE")(e)
+                     and e.get("variable_hotline_path", "").endswith("to_agent:busy"),
+                     "the flow's timeout way on", since=mark)
+    assert (busy["variable_cc_cause"], busy["variable_cc_cancel_reason"]) == ("cancel", "TIMEOUT")
+    assert busy["variable_hotline_queue"] == EMPTY_QUEUE
+    assert live.exists(call)
+    assert live.switch.api(f"uuid_kill {call}").startswith("+OK")
+    live.caller_done()
 
 
 def test_attended_transfer_called_off_then_completed(live):

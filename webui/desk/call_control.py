@@ -23,8 +23,10 @@ How each control works (A = the agent's leg, C = the caller's, T = a new leg):
     hold / resume  uuid_hold [off] A: the agent's phone is held and the caller
                    hears hold_music (set on A first)
     blind transfer uuid_transfer C to an inline extension: bridge to the agent's
-                   user (the fallback queue on no answer), callcenter for a queue,
-                   or the flow's entry (flow_<name> XML hotline_flows, where DIDs
+                   user (the fallback queue on no answer), desk_queue_<queue> XML
+                   fallback for a queue (dialplan/fallback/40_desk_queue.xml: given
+                   back, the caller goes on as the flow's queue node says), or the
+                   flow's entry (flow_<name> XML hotline_flows, where DIDs
                    land); mod_callcenter's agent leg A hangs up when C leaves
     consult        park_after_bridge on A; C to an inline hold (music); A to an
                    inline bridge to T (then park)
@@ -32,8 +34,9 @@ How each control works (A = the agent's leg, C = the caller's, T = a new leg):
     cancel         uuid_bridge C A, then uuid_kill T
 
 Wherever the desk moves the caller (consult's hold, a transfer to an agent or a
-queue), it first sets transfer_after_bridge to the flow's way on after an agent
-(AFTER_AGENT): so when the last agent hangs up, the caller still gets the survey.
+queue), transfer_after_bridge is set first to the flow's way on after an agent
+(AFTER_AGENT; for a queue, its dialplan extension does): so when the last agent
+hangs up, the caller still gets the survey.
     3-way          originate T &three_way(A): T hears and is heard by both
     click-to-dial  originate the agent's user &bridge(the number through the
                    configured gateway); the agent's phone rings first
@@ -150,6 +153,12 @@ def _uuid(value: str, what: str = "leg") -> str:
     value = (value or "").strip().lower()
     if not UUID_RE.match(value):
         raise CallError("bad_leg", what)
+    return value
+
+
+def _queue(value: str) -> str:
+    if not QUEUE_RE.match(value or ""):
+        raise CallError("bad_target", "queue")
     return value
 
 
@@ -368,18 +377,17 @@ class CallControl:
         if target.kind == "flow":
             return f"uuid_transfer {caller} flow_{target.value} XML hotline_flows"
         if target.kind == "queue":
-            steps = [f"set:hotline_queue={target.value}", AFTER_AGENT,
-                     f"callcenter:{target.value}@{self.cc_domain}", "hangup"]
-        else:
-            dial = self.dial_string(target, {"hotline_desk_caller": caller,
-                                             "cc_member_session_uuid": caller})
-            steps = ["set:hotline_desk_agent=none", "set:hangup_after_bridge=true",
-                     "set:continue_on_fail=true"]
-            if target.kind == "agent":
-                steps.append(AFTER_AGENT)
-            steps += [
-                     "set:export_vars=${cc_export_vars}", f"bridge:{dial}",
-                     f"callcenter:{self.fallback_queue}@{self.cc_domain}", "hangup"]
+            # dialplan/fallback/40_desk_queue.xml: when the queue gives the caller
+            # back, the flow's queue node decides (its timeout or callback way on)
+            return f"uuid_transfer {caller} desk_queue_{_queue(target.value)} XML fallback"
+        dial = self.dial_string(target, {"hotline_desk_caller": caller,
+                                         "cc_member_session_uuid": caller})
+        steps = ["set:hotline_desk_agent=none", "set:hangup_after_bridge=true",
+                 "set:continue_on_fail=true"]
+        if target.kind == "agent":
+            steps.append(AFTER_AGENT)
+        steps += ["set:export_vars=${cc_export_vars}", f"bridge:{dial}",
+                  f"callcenter:{self.fallback_queue}@{self.cc_domain}", "hangup"]
         return f"uuid_transfer {caller} {inline(steps)} inline"
 
     def dial_string(self, target: Target, variables: dict | None = None) -> str:
