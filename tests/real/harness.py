@@ -128,7 +128,10 @@ class RealSwitch:
                  receive_cdrs=False, flows=None, **config_overrides):
         self.root = Path(tmp_path)
         self.binary = freeswitch_binary()
-        rtp_start = random.randrange(20000, 38000, 2)
+        # below the kernel's ephemeral ports (ip_local_port_range starts at 32768), which
+        # free_port() and every outgoing connection draw from: an RTP range inside them
+        # once met a port SIPp held ("Bind Error", INCOMPATIBLE_DESTINATION at answer)
+        rtp_start = random.randrange(16384, 30000, 2)
         sections = {
             # the switch runs the tree `hotline run` recompiles flows into
             "paths": {"data_dir": str(self.root / "data"),
