@@ -23,7 +23,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,7 +187,6 @@ class Keys:
                 self.data = {}
         except (OSError, ValueError):
             self.data = {}
-
         self.changed = {}
 
     def _name(self, output: Path) -> str:
@@ -209,11 +207,8 @@ class Keys:
         self.data = {**Keys(self.prompts_dir).data, **self.changed}
         self.data = {name: key for name, key in sorted(self.data.items())
                      if (self.prompts_dir / name).is_file()}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".build-keys.", dir=self.path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(self.data, out, ensure_ascii=False, indent=1)
-        os.replace(tmp, self.path)
+        with audio.replacing(self.path) as out:
+            out.write(json.dumps(self.data, ensure_ascii=False, indent=1).encode("utf-8"))
 
 
 def _flows(flows):
